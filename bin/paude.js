@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Thin launcher: keep it tiny so `paude --version` stays fast.
+import { main } from '../dist/cli/main.js';
+
+// `paude ... | head` closes the pipe early; that is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,29 @@
+import { UsageError } from '../errors.js';
+import type { FlagOverrides } from '../config/load-config.js';
+import type { BackendType } from '../config/schema.js';
+import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
+
+export interface ConfigFlags {
+  networkAllow?: string[];
+  allowNetwork?: boolean;
+  backend?: BackendType;
+}
+
+export function collect<T>(value: T, previous: T[]): T[] {
+  return [...previous, value];
+}
+
+/** --network-allow takes the same grammar as paude.json, checked before anything starts. */
+export function checkNetworkFlag(value: string): void {
+  const parsed = parseNetworkEntry(value);
+  if (!parsed.ok) throw new UsageError(`--network-allow: ${describeEntryProblem(value, parsed.problem)}`);
+}
+
+export function toOverrides(flags: ConfigFlags): FlagOverrides {
+  flags.networkAllow?.forEach(checkNetworkFlag);
+  return {
+    ...(flags.networkAllow?.length ? { networkAllow: flags.networkAllow } : {}),
+    ...(flags.allowNetwork ? { allowNetwork: true } : {}),
+    ...(flags.backend ? { backend: flags.backend } : {}),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The command tree. Each command lives in commands/ and is imported only when it runs.
+ * Exit codes: see docs/CLI.md (0 ok, 1 failure, 2 usage, 3 config, 4 untrusted config, 5 engine).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, PaudeError } from '../errors.js';
+import { BACKEND_TYPES } from '../config/schema.js';
+import { packageVersion } from './main.js';
+import { collect, type ConfigFlags } from './flags.js';
+
+export interface CliContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+function addConfigFlags(cmd: Command): Command {
+  return cmd
+    .option('--network-allow <entry>', 'also allow this host for this session (repeatable)', collect<string>, [])
+    .option('--allow-network', 'turn network filtering off (open mode); use with care')
+    .addOption(new Option('--backend <type>', 'where sessions run').choices(BACKEND_TYPES));
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('paude')
+    .description('Run Claude Code in a container with a network policy you see and control.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--debug', 'show stack traces for unexpected errors')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'paude: ')),
+    })
+    .exitOverride();
+
+  const config = program.command('config').description('show, validate and locate configuration');
+  config.copyInheritedSettings(program);
+
+  addConfigFlags(
+    config
+      .command('show')
+      .description('print the effective configuration and where each value comes from')
+      .option('--json', 'machine-readable output'),
+  ).action(async (opts: ConfigFlags & { json?: boolean }) => {
+    const { configShow } = await import('./commands/config-show.js');
+    await configShow(ctx, opts);
+  });
+
+  config
+    .command('validate')
+    .description('check config files (the global and project files, or FILE) and report the first problem')
+    .argument('[file]', 'a paude.json or devcontainer.json to check')
+    .action(async (file: string | undefined) => {
+      const { configValidate } = await import('./commands/config-validate.js');
+      await configValidate(ctx, file);
+    });
+
+  config
+    .command('path')
+    .description('print where paude looks for configuration and keeps its data')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const { configPath } = await import('./commands/config-path.js');
+      configPath(ctx, opts);
+    });
+
+  program
+    .command('trust')
+    .description("review and approve this project's paude.json and devcontainer.json")
+    .option('--show', 'only show what would be approved')
+    .option('-y, --yes', 'approve without asking')
+    .option('--revoke', 'forget earlier approvals for this project')
+    .action(async (opts: { show?: boolean; yes?: boolean; revoke?: boolean }) => {
+      const { trust } = await import('./commands/trust.js');
+      await trust(ctx, opts);
+    });
+
+  for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
+    cmd.exitOverride().configureOutput(program.configureOutput());
+  }
+  return program;
+}
+
+export async function runCli(argv: readonly string[], ctx: CliContext = defaultContext()): Promise<number> {
+  const program = buildProgram(ctx);
+  const debug = argv.includes('--debug');
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.ok;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    return reportError(error, ctx, debug);
+  }
+}
+
+function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (error instanceof PaudeError) {
+    ctx.stderr.write(`paude: ${error.message}\n`);
+    if (debug && error.stack) ctx.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  ctx.stderr.write(`paude: unexpected error: ${message}${debug ? '' : ' (run again with --debug for details)'}\n`);
+  if (debug && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
+  return ExitCode.failure;
+}
+
+function defaultContext(): CliContext {
+  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+}
