@@ -41,10 +41,15 @@ load() {
   label=$(curl -fsS --unix-socket "$sock" "http://d/v1.41/images/$IMAGE/json" 2>/dev/null | grep -o "\"paude.base.key\":\"[^\"]*\"" || true)
   if [[ $label == *"$key"* ]]; then log "$name: $IMAGE up to date"; return 0; fi
   log "$name: importing $IMAGE"
-  local repo=${IMAGE%:*} tag=${IMAGE##*:}
-  # POST /images/create?fromSrc=- is the engine API behind `docker import`; the label records the cache key.
-  curl -fsS --unix-socket "$sock" -X POST -H 'Content-Type: application/x-tar' --data-binary "@$tarball" \
-    "http://d/v1.41/images/create?fromSrc=-&repo=$repo&tag=$tag&changes=LABEL%20paude.base.key%3D$key&changes=CMD%20%5B%22bash%22%5D" >/dev/null
+  if [[ $name == podman ]]; then
+    # Podman's compatible import endpoint ignores the tag; its own API (via the CLI) does not.
+    podman --remote --url "unix://$sock" import --change "LABEL paude.base.key=$key" --change 'CMD ["bash"]' "$tarball" "$IMAGE" >/dev/null
+  else
+    local repo=${IMAGE%:*} tag=${IMAGE##*:}
+    # POST /images/create?fromSrc=- is the engine API behind `docker import`; the label records the cache key.
+    curl -fsS --unix-socket "$sock" -X POST -H 'Content-Type: application/x-tar' --data-binary "@$tarball" \
+      "http://d/v1.41/images/create?fromSrc=-&repo=$repo&tag=$tag&changes=LABEL%20paude.base.key%3D$key&changes=CMD%20%5B%22bash%22%5D" >/dev/null
+  fi
 }
 load "$PODMAN_SOCK" podman
 load "$DOCKER_SOCK" docker

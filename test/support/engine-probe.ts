@@ -1,0 +1,55 @@
+/**
+ * Finds the container engines the integration tests can use. Each engine is one Docker-API
+ * socket (Podman through its compatible service). A probe says why an engine is unusable, so
+ * a run without it reports that instead of passing silently.
+ */
+import { existsSync } from 'node:fs';
+import Docker from 'dockerode';
+
+export type EngineName = 'podman' | 'docker';
+
+export interface EngineProbe {
+  name: EngineName;
+  socketPath: string;
+  available: boolean;
+  reason?: string;
+  version?: string;
+  baseImage: string;
+}
+
+export const BASE_IMAGE = process.env.PAUDE_TEST_BASE_IMAGE ?? 'localhost/paude-test-base:bookworm';
+
+export function engineSocket(name: EngineName, env: NodeJS.ProcessEnv = process.env): string {
+  if (name === 'podman') {
+    if (env.PAUDE_TEST_PODMAN_SOCKET) return env.PAUDE_TEST_PODMAN_SOCKET;
+    const rootless = env.XDG_RUNTIME_DIR ? `${env.XDG_RUNTIME_DIR}/podman/podman.sock` : undefined;
+    return process.getuid?.() !== 0 && rootless ? rootless : '/run/podman/podman.sock';
+  }
+  return env.PAUDE_TEST_DOCKER_SOCKET ?? '/var/run/docker.sock';
+}
+
+export async function probeEngine(name: EngineName): Promise<EngineProbe> {
+  const socketPath = engineSocket(name);
+  const base = { name, socketPath, baseImage: BASE_IMAGE };
+  const envVar = name === 'podman' ? 'PAUDE_TEST_PODMAN_SOCKET' : 'PAUDE_TEST_DOCKER_SOCKET';
+  if (!existsSync(socketPath)) {
+    return { ...base, available: false, reason: `no socket at ${socketPath} (start the engine with .ci/provision-engines.sh or set ${envVar})` };
+  }
+  const docker = new Docker({ socketPath, timeout: 5000 });
+  let version: Awaited<ReturnType<Docker['version']>>;
+  try {
+    version = await docker.version();
+  } catch (error) {
+    return { ...base, available: false, reason: `${socketPath} does not answer the Docker API: ${(error as Error).message}` };
+  }
+  const isPodman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
+  if (isPodman !== (name === 'podman')) {
+    return { ...base, available: false, reason: `${socketPath} is served by ${isPodman ? 'Podman' : 'Docker'}, not ${name}` };
+  }
+  try {
+    await docker.getImage(BASE_IMAGE).inspect();
+  } catch {
+    return { ...base, available: false, reason: `base image ${BASE_IMAGE} is missing on ${name} (build it with .ci/build-base-image.sh)` };
+  }
+  return { ...base, available: true, version: version.Version };
+}

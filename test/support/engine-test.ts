@@ -1,0 +1,97 @@
+/**
+ * describeEngines('title', (engine) => { ... }) runs a suite once per engine. Each run gets a
+ * real dockerode connection, unique names and labels, and a tracker that removes what the
+ * suite created in afterAll. A missing engine is a failure in CI and a visible "not run" line
+ * elsewhere, never a silent pass.
+ */
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { afterAll, describe, inject, it } from 'vitest';
+import type { EngineName, EngineProbe } from './engine-probe.js';
+
+export const RUN_LABEL = 'paude.test.run';
+
+export interface EngineHandle {
+  name: EngineName;
+  docker: Docker;
+  socketPath: string;
+  baseImage: string;
+  /** Labels every test resource must carry (the global sweep finds leftovers by them). */
+  labels: Record<string, string>;
+  /** A name no other test or run uses: paude-test-<prefix>-<random>. */
+  uniqueName(prefix: string): string;
+  /** Registers something to remove when the suite ends (last registered, first removed). */
+  defer(cleanup: () => Promise<unknown>): void;
+}
+
+export function describeEngines(title: string, body: (engine: EngineHandle) => void): void {
+  const engines = inject('engines');
+  const runId = inject('testRunId');
+  for (const probe of engines) {
+    const name = `${title} [${probe.name}]`;
+    if (!probe.available) {
+      if (process.env.CI) {
+        describe(name, () => {
+          it('has its engine', () => {
+            throw new Error(`${probe.name} is not available: ${probe.reason}`);
+          });
+        });
+      } else {
+        describe.skip(`${name}: NOT RUN, ${probe.reason}`, () => {
+          it('needs the engine', () => undefined);
+        });
+      }
+      continue;
+    }
+    describe(name, () => {
+      const handle = makeHandle(probe, runId);
+      afterAll(async () => {
+        await handle.cleanupAll();
+      });
+      body(handle);
+    });
+  }
+}
+
+function makeHandle(probe: EngineProbe, runId: string): EngineHandle & { cleanupAll(): Promise<void> } {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  return {
+    name: probe.name,
+    docker: new Docker({ socketPath: probe.socketPath }),
+    socketPath: probe.socketPath,
+    baseImage: probe.baseImage,
+    labels: { [RUN_LABEL]: runId, 'paude.test': 'true' },
+    uniqueName: (prefix) => `paude-test-${prefix}-${randomBytes(4).toString('hex')}`,
+    defer: (cleanup) => void cleanups.push(cleanup),
+    async cleanupAll() {
+      const errors: unknown[] = [];
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch (error) {
+          if (!isNotFound(error)) errors.push(error);
+        }
+      }
+      if (errors.length > 0) throw new AggregateError(errors, `cleanup failed on ${probe.name}`);
+    },
+  };
+}
+
+export function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'statusCode' in error && (error as { statusCode: number }).statusCode === 404;
+}
+
+/** Splits the multiplexed stream of a non-TTY container's logs into stdout and stderr. */
+export function demuxLogs(buffer: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const kind = buffer[offset];
+    const size = buffer.readUInt32BE(offset + 4);
+    const chunk = buffer.subarray(offset + 8, offset + 8 + size);
+    (kind === 2 ? err : out).push(chunk);
+    offset += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
