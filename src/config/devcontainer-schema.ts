@@ -85,7 +85,7 @@ const refused = Object.fromEntries(
       .optional()
       .superRefine((value, ctx) => {
         if (value !== undefined) {
-          ctx.addIssue({ code: 'custom', message: `is refused because ${reason}; remove it (paude sets up the container itself)` });
+          ctx.addIssue({ code: 'custom', message: `refused because ${reason}; remove it (paude sets up the container itself)` });
         }
       }),
   ]),

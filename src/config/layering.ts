@@ -222,3 +222,22 @@ export function sourceOf(sources: ReadonlyMap<string, Source>, path: string): So
     p = p.slice(0, cut);
   }
 }
+
+/** How a project file may use a key, in words (for the configuration reference). */
+export function projectRuleText(path: string[]): string {
+  const { rule } = ruleFor(path);
+  switch (rule) {
+    case 'global-only':
+      return 'no (global only)';
+    case 'union':
+      return path.join('.') === 'network.allowlist' ? 'adds entries (if projectMayExtend)' : 'adds entries';
+    case 'mode':
+      return 'only stricter (never open)';
+    case 'intersect':
+      return 'narrows';
+    case 'false-only':
+      return 'only false';
+    case 'override':
+      return 'yes';
+  }
+}

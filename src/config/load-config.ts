@@ -3,6 +3,7 @@
  * project's paude.json and devcontainer.json, checks the project files against the trust
  * store, and merges everything with the CLI flags.
  */
+import { relative, sep } from 'node:path';
 import { ExitCode, PaudeError } from '../errors.js';
 import { defaultConfig, type EffectiveConfig } from './defaults.js';
 import { DevcontainerFileSchema, pickDevcontainerSetup } from './devcontainer-schema.js';
@@ -60,7 +61,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
   const env = options.env ?? process.env;
   const paths = options.paths ?? resolvePaths(env);
   const project = findProject(options.cwd);
-  const show = (p: string): string => displayPath(p, options.cwd);
+  // Project files read best relative to where the user is, even from a subdirectory.
+  const show = (p: string): string => (p.startsWith(project.root + sep) ? relative(options.cwd, p) : displayPath(p, options.cwd));
 
   const [global, projectFile, devcontainer] = await Promise.all([
     readConfigFile(paths.globalConfigFile, show(paths.globalConfigFile), PaudeFileSchema),

@@ -34,17 +34,17 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an envi
 const httpUrl = z.url({ protocol: /^https?$/, message: 'an http:// or https:// URL' });
 
 const resources = z.strictObject({
-  cpus: z.number().positive().max(1024).optional(),
-  memory: memorySize.optional(),
-  pids: z.number().int().min(16).max(1_000_000).optional(),
+  cpus: z.number().positive().max(1024).optional().describe('CPU limit for the agent container (e.g. 2 or 1.5)'),
+  memory: memorySize.optional().describe('memory limit for the agent container (e.g. "8g")'),
+  pids: z.number().int().min(16).max(1_000_000).optional().describe('maximum number of processes in the agent container'),
 });
 
 const network = z.strictObject({
-  mode: z.enum(NETWORK_MODES).optional(),
-  allowlist: z.array(networkEntry).optional(),
-  denylist: z.array(networkEntry).optional(),
-  projectMayExtend: z.boolean().optional(),
-  approvalTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  mode: z.enum(NETWORK_MODES).optional().describe('restricted: only allowed hosts; ask: hold unknown hosts until you decide; open: no filtering'),
+  allowlist: z.array(networkEntry).optional().describe('hosts the agent may reach: host, *.host, .host, host:port, ip:ADDRESS, @group'),
+  denylist: z.array(networkEntry).optional().describe('hosts that stay blocked even when an allowlist entry matches'),
+  projectMayExtend: z.boolean().optional().describe('whether a project paude.json may add allowlist entries'),
+  approvalTimeoutSeconds: z.number().int().min(1).max(3600).optional().describe('how long a held request waits for your decision in ask mode before it is denied'),
 });
 
 const credentials = z.strictObject({
@@ -56,13 +56,13 @@ const credentials = z.strictObject({
     .strictObject({ region: z.string().min(1).optional(), profile: z.string().min(1).optional(), awsDir: z.string().min(1).optional() })
     .optional(),
   azure: z.strictObject({ resource: z.string().min(1).optional(), apiKeyEnv: envName.optional() }).optional(),
-  gitconfig: z.boolean().optional(),
+  gitconfig: z.boolean().optional().describe('mount ~/.gitconfig read-only into the container'),
 });
 
 const claude = z.strictObject({
-  copyHostConfig: z.boolean().optional(),
-  persistProjectConfig: z.boolean().optional(),
-  args: z.array(z.string()).optional(),
+  copyHostConfig: z.boolean().optional().describe('copy ~/.claude and ~/.claude.json into the container (changes there never reach the host)'),
+  persistProjectConfig: z.boolean().optional().describe("keep the session's changes to the project's .claude/ directory"),
+  args: z.array(z.string()).optional().describe('extra arguments for claude in every session'),
 });
 
 const kubernetes = z.strictObject({
@@ -80,29 +80,29 @@ const kubernetes = z.strictObject({
 });
 
 const backend = z.strictObject({
-  type: z.enum(BACKEND_TYPES).optional(),
-  podman: z.strictObject({ socket: z.string().min(1).optional() }).optional(),
-  docker: z.strictObject({ host: z.string().min(1).optional() }).optional(),
-  kubernetes: kubernetes.optional(),
+  type: z.enum(BACKEND_TYPES).optional().describe('where sessions run; auto picks the first engine that answers'),
+  podman: z.strictObject({ socket: z.string().min(1).optional().describe('Podman API socket (unix:// or ssh://)') }).optional(),
+  docker: z.strictObject({ host: z.string().min(1).optional().describe('Docker host (unix://, tcp:// or ssh://)') }).optional(),
+  kubernetes: kubernetes.optional().describe('cluster context, namespace, storage and resources for the kubernetes backend'),
 });
 
 const image = z.strictObject({
-  base: z.string().min(1).optional(),
-  agent: z.string().min(1).optional(),
-  proxy: z.string().min(1).optional(),
+  base: z.string().min(1).optional().describe('base image for the agent and proxy images (for air-gapped hosts)'),
+  agent: z.string().min(1).optional().describe('use this agent image instead of building one'),
+  proxy: z.string().min(1).optional().describe('use this proxy image instead of building one'),
 });
 
 const certificates = z.strictObject({
-  extra: z.array(z.string().min(1)).optional(),
-  inheritHost: z.boolean().optional(),
+  extra: z.array(z.string().min(1)).optional().describe('PEM files of extra CA certificates the image and the agent trust'),
+  inheritHost: z.boolean().optional().describe("also trust the host's extra CA certificates (/usr/local/share/ca-certificates)"),
 });
 
 const otel = z.strictObject({
-  enabled: z.boolean().optional(),
-  endpoint: httpUrl.optional(),
-  protocol: z.enum(['grpc', 'http/protobuf', 'http/json']).optional(),
-  service_name: z.string().min(1).optional(),
-  attributes: z.record(z.string(), z.string()).optional(),
+  enabled: z.boolean().optional().describe("export the agent's OpenTelemetry metrics and logs"),
+  endpoint: httpUrl.optional().describe('OTLP collector URL; its host is added to the allowlist'),
+  protocol: z.enum(['grpc', 'http/protobuf', 'http/json']).optional().describe('OTLP protocol (default http/protobuf)'),
+  service_name: z.string().min(1).optional().describe('service.name of the exported telemetry'),
+  attributes: z.record(z.string(), z.string()).optional().describe('extra resource attributes'),
 });
 
 const auditSink = z.discriminatedUnion('type', [
@@ -117,30 +117,35 @@ const auditSink = z.discriminatedUnion('type', [
 ]);
 
 const sessions = z.strictObject({
-  idleTimeoutMinutes: z.number().int().min(0).optional(),
-  detachKeys: z.string().min(1).optional(),
+  idleTimeoutMinutes: z.number().int().min(0).optional().describe('stop a session nobody is attached to after this many idle minutes (0: never)'),
+  detachKeys: z.string().min(1).optional().describe('key chord that detaches from a session and leaves it running'),
 });
 
 const ui = z.strictObject({
-  theme: z.enum(['auto', 'dark', 'light']).optional(),
-  keys: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  theme: z.enum(['auto', 'dark', 'light']).optional().describe('dashboard colours'),
+  keys: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().describe('dashboard key bindings: command id -> key(s)'),
 });
 
 export const PaudeFileSchema = z.strictObject({
   $schema: z.string().optional(),
   network: network.optional(),
-  provider: z.enum(PROVIDERS).optional(),
-  credentials: credentials.optional(),
+  provider: z.enum(PROVIDERS).optional().describe('which model provider the agent uses; its domains are always allowed'),
+  credentials: credentials.optional().describe('where provider credentials come from (env variable names, ADC file, AWS profile)'),
   claude: claude.optional(),
   backend: backend.optional(),
   image: image.optional(),
   resources: resources.optional(),
   certificates: certificates.optional(),
   telemetry: z.strictObject({ otel: otel.optional() }).optional(),
-  audit: z.strictObject({ sinks: z.array(auditSink).optional() }).optional(),
-  plugins: z.strictObject({ allow: z.array(z.string().min(1)).optional(), deny: z.array(z.string().min(1)).optional() }).optional(),
-  isolate: z.array(workspacePath).optional(),
-  protect: z.array(workspacePath).optional(),
+  audit: z.strictObject({ sinks: z.array(auditSink).optional().describe('where audit events go') }).optional(),
+  plugins: z
+    .strictObject({
+      allow: z.array(z.string().min(1)).optional().describe('MCP servers / plugins kept in the container copy of your config (unset: all)'),
+      deny: z.array(z.string().min(1)).optional().describe('MCP servers / plugins removed from the container copy of your config'),
+    })
+    .optional(),
+  isolate: z.array(workspacePath).optional().describe('workspace paths shadowed by container-local storage (e.g. .venv, node_modules)'),
+  protect: z.array(workspacePath).optional().describe('workspace paths the agent may read but not change on the host, in addition to the built-in set'),
   sessions: sessions.optional(),
   ui: ui.optional(),
 });
