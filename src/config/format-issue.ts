@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { didYouMean } from './did-you-mean.js';
 import { formatJsonPath } from './json-path.js';
+import { quote } from '../policy/network-entry.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -20,9 +21,9 @@ function describe(issue: Issue, schema: z.ZodType): string {
       const known = knownKeysAt(schema, issue.path);
       const key = issue.keys[0] ?? '';
       const suggestion = didYouMean(key, known);
-      const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}`;
+      const hint = suggestion ? `did you mean ${quote(suggestion)}?` : `known keys: ${known.join(', ')}`;
       const more = issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : '';
-      return `unknown key "${key}"${more} (${hint})`;
+      return `unknown key ${quote(key)}${more} (${hint})`;
     }
     case 'invalid_type':
       if (issue.input === undefined) return `is missing (expected ${expectedType(issue.expected)})`;
@@ -62,7 +63,7 @@ function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (isRecord(value)) return 'an object';
-  const text = JSON.stringify(value);
+  const text = quote(value);
   return text.length > 80 ? `${text.slice(0, 77)}..."` : text;
 }
 
@@ -90,8 +91,9 @@ function expectedType(expected: string): string {
     case 'string':
       return 'a string in double quotes';
     case 'number':
-    case 'int':
       return 'a number';
+    case 'int':
+      return 'a whole number';
     case 'array':
       return 'a list [...]';
     case 'object':

@@ -136,7 +136,10 @@ class Merger {
           );
         }
         if (STRICTNESS[wanted] >= STRICTNESS[current]) this.set(parent, path, wanted, layer.source);
-        else this.warnings.push(`${where}: "${wanted}" is ignored because your global setting "${current}" is stricter`);
+        else {
+          const from = this.sources.get(formatJsonPath(path))?.kind === 'global' ? 'your global paude.json sets' : 'the default is';
+          this.warnings.push(`${where}: "${wanted}" is ignored because ${from} the stricter "${current}"`);
+        }
         return;
       }
       case 'false-only':

@@ -49,7 +49,11 @@ export class UntrustedConfigError extends PaudeError {
   constructor(readonly pending: PendingTrust[]) {
     const names = pending.map((p) => p.file.display).join(' and ');
     const plural = pending.length > 1;
-    const what = pending.every((p) => p.state === 'new') ? 'not been approved yet' : `changed since you approved ${plural ? 'them' : 'it'}`;
+    const what = pending.every((p) => p.state === 'new')
+      ? 'not been approved yet'
+      : pending.every((p) => p.state === 'changed')
+        ? `changed since you approved ${plural ? 'them' : 'it'}`
+        : 'not been approved in their current form';
     super(
       `${names} ${plural ? 'have' : 'has'} ${what}, and an agent could have written ${plural ? 'them' : 'it'}; review and approve with "paude trust" before paude uses ${plural ? 'them' : 'it'}`,
       ExitCode.untrusted,

@@ -9,6 +9,8 @@ import { printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatIssue } from './format-issue.js';
+import { formatJsonPath } from './json-path.js';
+import { quote } from '../policy/network-entry.js';
 
 export interface LoadedFile<T> {
   path: string;
@@ -34,7 +36,8 @@ export async function readConfigFile<S extends z.ZodType>(path: string, display:
   if (bytes.length > MAX_BYTES) {
     throw new ConfigError(`${display}: is ${bytes.length} bytes, more than a config file can be (1 MiB); check that it is the right file`, path);
   }
-  const text = bytes.toString('utf8');
+  // A UTF-8 byte order mark (some Windows editors write one) is not an error.
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { path, display, text, sha256, value: parseConfigText(text, path, display, schema) };
 }
@@ -49,7 +52,7 @@ export function parseConfigText<S extends z.ZodType>(text: string, path: string,
   const [first, ...rest] = result.error.issues;
   if (!first) throw new ConfigError(`${display}: is not valid`, path);
   const more = rest.length > 0 ? ` [${rest.length} more problem${rest.length > 1 ? 's' : ''}: run paude config validate]` : '';
-  throw new ConfigError(formatIssue(display, first, schema) + more, path, first.path.join('.'));
+  throw new ConfigError(formatIssue(display, first, schema) + more, path, first.path.length ? formatJsonPath(first.path) : undefined);
 }
 
 const PARSE_ERRORS: Record<string, string> = {
@@ -74,7 +77,7 @@ const PARSE_ERRORS: Record<string, string> = {
 /** JSON with comments and trailing commas (as devcontainer.json allows); duplicate keys are errors. */
 function parseJsonc(text: string, path: string, display: string): unknown {
   const errors: ParseError[] = [];
-  const stack: Array<{ keys: Set<string>; value: Record<string, unknown> | unknown[] }> = [];
+  const stack: Array<{ keys: Set<string>; value: Record<string, unknown> | unknown[]; key: string | number | undefined }> = [];
   let root: unknown;
   let pendingKey: string | undefined;
   const put = (value: unknown): void => {
@@ -83,26 +86,37 @@ function parseJsonc(text: string, path: string, display: string): unknown {
     else if (Array.isArray(top.value)) top.value.push(value);
     else if (pendingKey !== undefined) Object.defineProperty(top.value, pendingKey, { value, enumerable: true, writable: true, configurable: true });
   };
-  let duplicate: { key: string; line: number; column: number } | undefined;
+  let duplicate: { key: string; path: string; line: number; column: number } | undefined;
+  /** The key (or index) the next value will take in its parent, for error paths. */
+  const slotKey = (): string | number | undefined => {
+    const top = stack[stack.length - 1];
+    if (!top) return undefined;
+    return Array.isArray(top.value) ? top.value.length : pendingKey;
+  };
   visit(
     text,
     {
       onObjectBegin: () => {
         const value: Record<string, unknown> = {};
+        const key = slotKey();
         put(value);
-        stack.push({ keys: new Set(), value });
+        stack.push({ keys: new Set(), value, key });
       },
       onObjectProperty: (key, _offset, _length, startLine, startCharacter) => {
         const top = stack[stack.length - 1];
-        if (top && top.keys.has(key) && !duplicate) duplicate = { key, line: startLine + 1, column: startCharacter + 1 };
+        if (top && top.keys.has(key) && !duplicate) {
+          const path = [...stack.slice(1).map((s) => s.key ?? ''), key];
+          duplicate = { key, path: formatJsonPath(path), line: startLine + 1, column: startCharacter + 1 };
+        }
         top?.keys.add(key);
         pendingKey = key;
       },
       onObjectEnd: () => void stack.pop(),
       onArrayBegin: () => {
         const value: unknown[] = [];
+        const key = slotKey();
         put(value);
-        stack.push({ keys: new Set(), value });
+        stack.push({ keys: new Set(), value, key });
       },
       onArrayEnd: () => void stack.pop(),
       onLiteralValue: (value) => put(value),
@@ -118,8 +132,9 @@ function parseJsonc(text: string, path: string, display: string): unknown {
   }
   if (duplicate) {
     throw new ConfigError(
-      `${display}:${duplicate.line}:${duplicate.column}: key "${duplicate.key}" appears twice in the same object (keep one; JSON readers disagree on which wins)`,
+      `${display}:${duplicate.line}:${duplicate.column}: ${duplicate.path}: key ${quote(duplicate.key)} appears twice in the same object (keep one; JSON readers disagree on which wins)`,
       path,
+      duplicate.path,
     );
   }
   return root;

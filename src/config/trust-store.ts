@@ -44,8 +44,9 @@ export class TrustStore {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, files: {} };
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { version: 1, files: {} };
+      throw new ConfigError(`${this.path}: cannot be read (${code ?? String(error)}); fix or delete it (project config files will need approval again)`, this.path);
     }
     let data: unknown;
     try {

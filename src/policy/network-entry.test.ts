@@ -249,18 +249,27 @@ describe('parseNetworkEntry: rejected entries', () => {
     expect(reject(raw)).toBe('is not a valid hostname (its last label is numeric)');
   });
 
-  it.each(['@nope', '@', '@NPM', '@npm:80', '@npm.org'])('refuses the unknown group %j and lists the known ones', (raw) => {
+  it.each(['@nope', '@', '@npm:80', '@npm.org'])('refuses the unknown group %j and lists the known ones', (raw) => {
     const problem = reject(raw);
     expect(problem).toMatch(/^is not a known group \(known groups: /);
     for (const name of Object.keys(ALLOWLIST_GROUPS)) expect(problem).toContain(`@${name}`);
   });
 
-  it.each(['ip:', 'ip:[]', 'ip:999.1.1.1', 'ip:01.2.3.4', 'ip:example.com', 'ip:1.2.3.4:80:80', 'ip:1.2.3.4%eth0', 'ip:10.1.2.3:8080:'])(
+  it.each(['ip:', 'ip:[]', 'ip:999.1.1.1', 'ip:01.2.3.4', 'ip:example.com', 'ip:1.2.3.4:80:80', 'ip:10.1.2.3:8080:'])(
     'refuses %j: not an IP address after "ip:"',
     (raw) => {
       expect(reject(raw)).toBe('is not an IP address after "ip:"');
     },
   );
+
+  it('accepts group names and the ip: prefix in any case', () => {
+    expect(parseNetworkEntry('@NPM')).toEqual({ ok: true, rule: { kind: 'group', name: 'npm' } });
+    expect(parseNetworkEntry('IP:10.1.2.3')).toEqual({ ok: true, rule: { kind: 'ip', address: '10.1.2.3' } });
+  });
+
+  it('refuses IPv6 zone ids, which mean nothing to a proxy', () => {
+    expect(reject('ip:fe80::1%eth0')).toBe('has an IPv6 zone id, which a proxy cannot use');
+  });
 
   it('refuses an international name that is not valid IDNA', () => {
     expect(reject('xn--ü.com')).toBe('is not a valid international domain name');
@@ -437,14 +446,11 @@ describe('parseNetworkEntry: properties', () => {
   });
 });
 
-/**
- * Known problems, reported to the lead engineer. These tests state the behaviour users should get;
- * they are marked `it.fails` because the current parser does not do it yet.
- */
-describe('parseNetworkEntry: known problems', () => {
+/** Problems found by review and fixed; these keep them fixed. */
+describe('parseNetworkEntry: regressions', () => {
   // A bare IP with a port is reported as a "numeric last label" / "invalid label" instead of
   // suggesting the ip: form, unlike the same IP without a port.
-  it.fails.each(['10.1.2.3:8080', '[fd00::1]:8443'])('suggests the ip: form for the bare IP with a port %j', (raw) => {
+  it.each(['10.1.2.3:8080', '[fd00::1]:8443'])('suggests the ip: form for the bare IP with a port %j', (raw) => {
     expect(reject(raw)).toContain(`ip:${raw}`);
   });
 
@@ -455,7 +461,7 @@ describe('parseNetworkEntry: known problems', () => {
   it.each(hexIpv4)('(premise) URL parsers read %j as the address 127.0.0.1', (raw) => {
     expect(new URL(`http://${raw}/`).hostname).toBe('127.0.0.1');
   });
-  it.fails.each(hexIpv4)('does not accept %j as a host name', (raw) => {
+  it.each(hexIpv4)('does not accept %j as a host name', (raw) => {
     expect(parseNetworkEntry(raw).ok).toBe(false);
   });
 });

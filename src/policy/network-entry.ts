@@ -39,13 +39,11 @@ export function parseNetworkEntry(raw: unknown): EntryParse {
   if (/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]/u.test(raw)) return fail('contains whitespace or control characters');
   if (raw.includes('://')) return fail('is not a domain: schemes are not allowed');
   if (raw === '*' || raw === '*.*' || raw === '.') return fail('would allow every host (use network.mode "open" in your global paude.json, or --allow-network, to turn filtering off)');
-  if (raw.startsWith('@')) return parseGroup(raw.slice(1));
+  if (raw.startsWith('@')) return parseGroup(raw.slice(1).toLowerCase());
   if (/[/?#\\]/.test(raw)) return fail('is not a domain: paths, queries and fragments are not allowed');
   if (raw.includes('@')) return fail('is not a domain: user names are not allowed');
-  if (raw.startsWith('ip:')) return parseIp(raw.slice(3));
-  if (isIP(raw) !== 0 || isIP(stripBrackets(raw)) !== 0) {
-    return fail(`is an IP address (write "ip:${raw}" to allow an address explicitly)`);
-  }
+  if (/^ip:/i.test(raw)) return parseIp(raw.slice(3));
+  if (looksLikeIp(raw)) return fail(`is an IP address (write "ip:${raw}" to allow an address explicitly)`);
 
   const { rest, port, problem } = splitPort(raw);
   if (problem) return fail(problem);
@@ -92,9 +90,18 @@ function parseIp(text: string): EntryParse {
       port = p;
     }
   }
+  if (address.includes('%')) return fail('has an IPv6 zone id, which a proxy cannot use');
   const family = isIP(address);
   if (family === 0) return fail('is not an IP address after "ip:"');
   return { ok: true, rule: withPort({ kind: 'ip', address: address.toLowerCase() }, port) };
+}
+
+function looksLikeIp(raw: string): boolean {
+  if (isIP(raw) !== 0 || isIP(stripBrackets(raw)) !== 0) return true;
+  const bracketed = /^\[([^\]]+)\](?::[0-9]+)?$/.exec(raw);
+  if (bracketed && isIP(bracketed[1] ?? '') === 6) return true;
+  const colon = raw.lastIndexOf(':');
+  return colon > 0 && isIP(raw.slice(0, colon)) === 4;
 }
 
 function splitPort(raw: string): { rest: string; port?: number; problem?: string } {
@@ -135,7 +142,18 @@ function normaliseHost(input: string): string | EntryParse {
     }
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return fail('is not a valid hostname (its last label is numeric)');
+  // URL parsers read forms such as 0x7f000001 or 0x7f.0.0.1 as IPv4 addresses; an address must
+  // be written with ip: so that nobody allows 127.0.0.1 without seeing it.
+  if (canonicalUrlHost(host) !== host) return fail('is read as an IP address by URL parsers (write addresses as ip:ADDRESS)');
   return host;
+}
+
+function canonicalUrlHost(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 function wideRule(kind: 'subdomains' | 'domain', domain: string, port: number | undefined): EntryParse {
@@ -169,5 +187,10 @@ export function formatNetworkRule(rule: NetworkRule): string {
 
 /** The message used everywhere an entry is rejected. */
 export function describeEntryProblem(raw: unknown, problem: string): string {
-  return `${JSON.stringify(raw)} ${problem} (${ENTRY_EXPECTATION})`;
+  return `${quote(raw)} ${problem} (${ENTRY_EXPECTATION})`;
+}
+
+/** JSON quoting that also escapes the line and paragraph separators, so a message stays one line. */
+export function quote(value: unknown): string {
+  return (JSON.stringify(value) ?? String(value)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
