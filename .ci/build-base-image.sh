@@ -9,7 +9,7 @@ DOCKER_SOCK=${PAUDE_CI_DOCKER_SOCK:-/var/run/docker.sock}
 CACHE=${PAUDE_CI_CACHE:-$HOME/.cache/paude-ci}
 # Packages: what later images (agent, squid proxy) install on top of it stay out; this is the
 # smallest useful Debian with TLS roots, a shell and curl for tests.
-PKGS="ca-certificates,curl,bash,procps,iproute2,netbase"
+PKGS="ca-certificates,curl,bash,procps,iproute2,netbase,socat"
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 

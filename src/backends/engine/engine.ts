@@ -1,0 +1,48 @@
+/**
+ * A connection to one container engine speaking the Docker API: Docker itself, or Podman
+ * through its compatible service. The flavour matters in a few places (network creation,
+ * status codes), so it is detected once from the version endpoint.
+ */
+import Docker from 'dockerode';
+
+export type EngineFlavor = 'podman' | 'docker';
+
+export interface Engine {
+  flavor: EngineFlavor;
+  docker: Docker;
+  /** How it was reached, for messages: unix:///run/podman/podman.sock, ssh://host... */
+  endpoint: string;
+  version: string;
+}
+
+export async function connectEngine(endpoint: string): Promise<Engine> {
+  const docker = new Docker(modemOptions(endpoint));
+  const version = await docker.version();
+  const isPodman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
+  return { flavor: isPodman ? 'podman' : 'docker', docker, endpoint, version: version.Version };
+}
+
+function modemOptions(endpoint: string): Docker.DockerOptions {
+  if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  if (endpoint.startsWith('/')) return { socketPath: endpoint };
+  const url = new URL(endpoint);
+  if (url.protocol === 'ssh:') {
+    return { protocol: 'ssh', host: url.hostname, port: url.port ? Number(url.port) : 22, username: url.username || undefined };
+  }
+  return { protocol: url.protocol === 'https:' ? 'https' : 'http', host: url.hostname, port: Number(url.port || 2375) };
+}
+
+/** dockerode raises on statuses it does not expect; Podman answers some calls with 201 or 204. */
+export function isHttpStatus(error: unknown, ...codes: number[]): boolean {
+  return typeof error === 'object' && error !== null && 'statusCode' in error && codes.includes((error as { statusCode: number }).statusCode);
+}
+
+/** Calls a raw API path (Podman's libpod API has no dockerode method). */
+export function rawRequest<T>(engine: Engine, options: { path: string; method: 'GET' | 'POST' | 'DELETE'; body?: unknown; statusCodes: Record<number, boolean | string> }): Promise<T> {
+  return new Promise((resolve, reject) => {
+    engine.docker.modem.dial(
+      { path: options.path, method: options.method, options: options.body ?? {}, statusCodes: options.statusCodes, isStream: false },
+      (error: unknown, data: unknown) => (error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(data as T)),
+    );
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * The session's proxy container: squid with the policy helper, listening on its own loopback
+ * and on the session link socket, with a normal network for the way out. It runs as squid's
+ * unprivileged user with no capabilities and a read-only root filesystem; it writes only to
+ * the session's proxy state directory and the link volume.
+ */
+import { readFile } from 'node:fs/promises';
+import { PaudeError } from '../../errors.js';
+import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../../policy/proxy-state.js';
+import type { Engine } from '../engine/engine.js';
+import { LINK_MOUNT } from './session-link.js';
+
+export interface ProxyContainerSpec {
+  name: string;
+  image: string;
+  link: string;
+  /** The normal network the proxy reaches the outside through (engine default when unset). */
+  egressNetwork?: string;
+  state: ProxyStateDir;
+  /** name -> address entries for the proxy's /etc/hosts (tests, split-horizon setups). */
+  extraHosts?: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+export async function createProxyContainer(engine: Engine, spec: ProxyContainerSpec): Promise<string> {
+  const container = await engine.docker.createContainer({
+    name: spec.name,
+    Image: spec.image,
+    Labels: spec.labels,
+    HostConfig: {
+      NetworkMode: spec.egressNetwork ?? (engine.flavor === 'podman' ? 'podman' : 'bridge'),
+      Binds: [`${spec.state.root}:${PROXY_STATE_MOUNT}:rw`, `${spec.link}:${LINK_MOUNT}:rw`],
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,size=64m', '/var/spool/squid': 'rw,size=16m', '/var/log/squid': 'rw,size=16m', '/run/squid': 'rw,size=1m' },
+      Memory: 512 * 1024 * 1024,
+      PidsLimit: 256,
+      ExtraHosts: Object.entries(spec.extraHosts ?? {}).map(([host, ip]) => `${host}:${ip}`),
+      RestartPolicy: { Name: 'no' },
+    },
+  });
+  return container.id;
+}
+
+/** Waits until squid accepts connections; a proxy that dies on the way is an error with its log. */
+export async function waitForProxy(engine: Engine, containerId: string, state: ProxyStateDir, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const log = await readFile(state.cacheLog, 'utf8').catch(() => '');
+    if (/Accepting HTTP Socket connections/.test(log)) return;
+    const info = await engine.docker.getContainer(containerId).inspect();
+    if (!info.State.Running) {
+      const tail = log.split('\n').filter(Boolean).slice(-5).join(' | ');
+      throw new PaudeError(`the session proxy stopped while starting (exit code ${info.State.ExitCode})${tail ? `: ${tail}` : ''}`);
+    }
+    if (Date.now() > deadline) throw new PaudeError(`the session proxy did not start within ${timeoutMs / 1000} s; see ${state.cacheLog}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Follows an append-only log file line by line from a byte offset, in bounded memory. The
+ * offset after each line is reported with it, so a consumer that stores it resumes exactly
+ * where it stopped (no line lost or repeated across paude restarts). A file that shrinks was
+ * truncated and is read again from the start.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+
+export interface LogLine {
+  line: string;
+  /** Where the line starts. */
+  offset: number;
+  /** Where the next line starts: store this to resume after this line. */
+  next: number;
+}
+
+const CHUNK = 64 * 1024;
+
+export class LogFollower {
+  private position: number;
+  private partial = Buffer.alloc(0);
+  private skipping = false;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly onLines: (lines: LogLine[]) => void,
+    startOffset = 0,
+    private readonly pollMs = 200,
+  ) {
+    this.position = startOffset;
+  }
+
+  get offset(): number {
+    return this.position - this.partial.length;
+  }
+
+  /** Reads everything available now; resolves when done. Safe to call concurrently. */
+  async poll(): Promise<void> {
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    this.reading = (async () => {
+      do {
+        this.again = false;
+        await this.readToEnd();
+      } while (this.again);
+    })().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  start(): void {
+    const tick = (): void => void this.poll().catch(() => undefined);
+    try {
+      this.watcher = watch(this.path, tick);
+      this.watcher.on('error', () => undefined);
+    } catch {
+      // Not there yet: polling finds it.
+    }
+    this.timer = setInterval(tick, this.pollMs);
+    this.timer.unref();
+    tick();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async readToEnd(): Promise<void> {
+    let size: number;
+    try {
+      size = (await stat(this.path)).size;
+    } catch {
+      return;
+    }
+    if (size < this.offset) {
+      this.position = 0;
+      this.partial = Buffer.alloc(0);
+    }
+    if (size <= this.position) return;
+    const fh = await open(this.path, 'r');
+    try {
+      const buffer = Buffer.alloc(CHUNK);
+      while (this.position < size) {
+        const { bytesRead } = await fh.read(buffer, 0, Math.min(CHUNK, size - this.position), this.position);
+        if (bytesRead === 0) break;
+        const start = this.position - this.partial.length;
+        this.position += bytesRead;
+        this.emit(Buffer.concat([this.partial, buffer.subarray(0, bytesRead)]), start);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private emit(data: Buffer, base: number): void {
+    const lines: LogLine[] = [];
+    let from = 0;
+    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, from)) {
+      if (!this.skipping) lines.push({ line: data.subarray(from, nl).toString('utf8'), offset: base + from, next: base + nl + 1 });
+      this.skipping = false;
+      from = nl + 1;
+    }
+    this.partial = Buffer.from(data.subarray(from));
+    // A line longer than a chunk is not one of ours: drop it rather than grow without bound.
+    if (this.partial.length > CHUNK) {
+      this.partial = Buffer.alloc(0);
+      this.skipping = true;
+    }
+    if (lines.length > 0) this.onLines(lines);
+  }
+}
