@@ -7,6 +7,7 @@ import { ExitCode, PaudeError } from '../errors.js';
 import { BACKEND_TYPES } from '../config/schema.js';
 import { packageVersion } from './main.js';
 import { collect, type ConfigFlags } from './flags.js';
+import type { RunFlags } from './commands/run.js';
 
 export interface CliContext {
   cwd: string;
@@ -29,6 +30,11 @@ export function buildProgram(ctx: CliContext): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces for unexpected errors')
     .helpOption('-h, --help', 'show help')
+    .usage('[options] [-- CLAUDE ARGS...]  |  [options] COMMAND')
+    .argument('[args...]', 'arguments for Claude Code (or, with --shell, the command to run)')
+    .option('--shell', 'run a shell (or the command after --) in the sandbox instead of Claude Code')
+    .option('-p, --print <prompt>', 'run Claude Code non-interactively with this prompt, like claude -p')
+    .option('--rebuild', 'rebuild the agent and proxy images even if they are cached')
     .showSuggestionAfterError(true)
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
@@ -36,6 +42,11 @@ export function buildProgram(ctx: CliContext): Command {
       outputError: (s, write) => write(s.replace(/^error: /, 'paude: ')),
     })
     .exitOverride();
+
+  addConfigFlags(program).action(async (args: string[], opts: RunFlags) => {
+    const { run } = await import('./commands/run.js');
+    process.exitCode = await run(ctx, args, opts);
+  });
 
   const config = program.command('config').description('show, validate and locate configuration');
   config.copyInheritedSettings(program);
@@ -69,6 +80,14 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('doctor')
+    .description('show how paude finds a container engine and what it found')
+    .action(async () => {
+      const { doctor } = await import('./commands/doctor.js');
+      process.exitCode = await doctor(ctx);
+    });
+
+  program
     .command('trust')
     .description("review and approve this project's paude.json and devcontainer.json")
     .option('--show', 'only show what would be approved')
@@ -89,10 +108,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext = defaultC
   const program = buildProgram(ctx);
   const debug = argv.includes('--debug');
   try {
-    if (argv.length === 0) {
-      program.outputHelp();
-      return ExitCode.ok;
-    }
+    process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {

@@ -17,6 +17,9 @@ export interface ContextEntry {
   type: 'file' | 'directory';
   mode: number;
   content: Buffer;
+  /** Owner in the archive (0 when unset): files copied into a container belong to its user. */
+  uid?: number;
+  gid?: number;
 }
 
 /** The archive for a Containerfile and its files, directories first, every list sorted. */
@@ -86,8 +89,8 @@ function tarHeader(entry: ContextEntry): Buffer {
   const [prefix, name] = splitName(entry.type === 'directory' ? `${entry.path}/` : entry.path);
   header.write(name, 0, 100, 'utf8');
   octal(header, 100, 8, entry.mode);
-  octal(header, 108, 8, 0); // uid
-  octal(header, 116, 8, 0); // gid
+  octal(header, 108, 8, entry.uid ?? 0);
+  octal(header, 116, 8, entry.gid ?? 0);
   octal(header, 124, 12, entry.type === 'file' ? entry.content.length : 0);
   octal(header, 136, 12, MTIME);
   header.write(entry.type === 'file' ? '0' : '5', 156, 1, 'latin1');

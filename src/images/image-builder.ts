@@ -103,7 +103,8 @@ interface BuildInput {
 }
 
 async function buildImage(docker: Dockerode, recipe: ImageRecipe, input: BuildInput, emit: (event: BuildProgress) => void): Promise<{ id: string }> {
-  const context = createBuildContext(recipe.containerfile, recipe.files);
+  const large = recipe.largeFiles ? await recipe.largeFiles.load() : {};
+  const context = createBuildContext(recipe.containerfile, { ...recipe.files, ...large });
   const parser = new BuildStreamParser(emit);
   const fail = (reason: string): ImageBuildError => {
     const step = parser.currentStep && { ...parser.currentStep, instruction: input.unpin(parser.currentStep.instruction) };

@@ -14,6 +14,12 @@ export interface ImageRecipe {
   buildArgs: Record<string, string>;
   /** Set on the built image (the builder adds `paude.image.hash`). */
   labels?: Record<string, string>;
+  /**
+   * Big context files (the Claude Code binary) named by a key that identifies their content
+   * (a version and a registry digest): the key is hashed, and the files are read only when a
+   * build is needed, so checking the cache stays cheap.
+   */
+  largeFiles?: { key: string; load(): Promise<Record<string, Buffer>> };
 }
 
 /** Hex characters of the sha256 kept for the tag: 64 bits, plenty for a local cache key. */
@@ -49,6 +55,7 @@ export function recipeHash(recipe: ImageRecipe, baseImageId: string | undefined)
   map('files', recipe.files);
   map('buildArgs', recipe.buildArgs);
   map('labels', recipe.labels ?? {});
+  if (recipe.largeFiles) field('largeFiles', recipe.largeFiles.key);
   field('base', baseImageId === undefined ? 'none' : `id=${baseImageId}`);
   return hash.digest('hex').slice(0, HASH_LENGTH);
 }

@@ -20,8 +20,11 @@ export interface AgentContainerSpec {
   tty?: boolean;
   /** The session link volume. */
   link: string;
-  memoryBytes?: number;
+  /** Engine-style size ("8g", "512m"). */
+  memory?: string;
   pids?: number;
+  /** Container-local volumes (named <session>-<suffix>) shadowing paths. */
+  volumes?: Array<{ suffix: string; target: string }>;
   cpus?: number;
   labels: Record<string, string>;
 }
@@ -39,15 +42,23 @@ export async function createAgentContainer(engine: Engine, spec: AgentContainerS
     Labels: spec.labels,
     HostConfig: {
       NetworkMode: 'none',
-      Binds: [...(spec.binds ?? []), `${spec.link}:${LINK_MOUNT}:rw`],
+      Binds: [...(spec.binds ?? []), ...(spec.volumes ?? []).map((v) => `${spec.name}-${v.suffix}:${v.target}:rw`), `${spec.link}:${LINK_MOUNT}:rw`],
       Tmpfs: spec.tmpfs ?? {},
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       PidsLimit: spec.pids ?? 4096,
-      ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+      ...(spec.memory ? { Memory: memoryBytes(spec.memory) } : {}),
       ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
       RestartPolicy: { Name: 'no' },
     },
   });
   return container.id;
+}
+
+/** "8g" -> bytes; the schema has checked the shape. */
+export function memoryBytes(size: string): number {
+  const m = /^([0-9]+)([bkmg]?)$/i.exec(size);
+  if (!m) throw new Error(`invalid memory size ${size}`);
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Number(m[1]) * unit;
 }

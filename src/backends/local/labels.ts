@@ -7,7 +7,7 @@ export const LABEL = {
   version: 'paude.version',
 } as const;
 
-export type ResourceRole = 'agent' | 'proxy' | 'link';
+export type ResourceRole = 'agent' | 'proxy' | 'link' | 'volume';
 
 export function sessionLabels(sessionId: string, role: ResourceRole, extra: Record<string, string> = {}): Record<string, string> {
   return { ...extra, [LABEL.managed]: 'true', [LABEL.session]: sessionId, [LABEL.role]: role };

@@ -27,6 +27,8 @@ export interface SandboxSpec {
   /** Added to every resource (tests use it to find their leftovers). */
   labels?: Record<string, string>;
   waitForProxy?: boolean;
+  /** Start the agent too (default); false leaves it created for the caller to attach and start. */
+  startAgent?: boolean;
 }
 
 export interface Sandbox {
@@ -60,6 +62,10 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     ),
   ]);
   const link = await linkPromise;
+  // Container-local volumes get the session's labels (so gc finds them) before the agent uses them.
+  await Promise.all(
+    (spec.agent.volumes ?? []).map((v) => engine.docker.createVolume({ Name: `${spec.sessionId}-${v.suffix}`, Labels: sessionLabels(spec.sessionId, 'volume', extra) })),
+  );
   const [proxyId, agentId] = await Promise.all([
     createProxyContainer(engine, {
       name: `${spec.sessionId}-proxy`,
@@ -72,7 +78,7 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     }),
     createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) }),
   ]);
-  await Promise.all([engine.docker.getContainer(proxyId).start(), engine.docker.getContainer(agentId).start()]);
+  await Promise.all([engine.docker.getContainer(proxyId).start(), spec.startAgent === false ? undefined : engine.docker.getContainer(agentId).start()]);
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
   return { sessionId: spec.sessionId, link, proxyId, agentId, state };
 }

@@ -1,0 +1,106 @@
+/**
+ * The container's copy of the user's Claude Code configuration (~/.claude and ~/.claude.json),
+ * made at start in the container's own storage: nothing the agent changes there reaches the
+ * host. Only what Claude Code needs is copied — not other projects' history — and MCP servers
+ * and plugins are filtered by plugins.allow / plugins.deny.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContextEntry } from '../images/build-context.js';
+import { directoryEntries, type TarOwner } from './tar-dir.js';
+
+/** Entries of ~/.claude worth having in the container. */
+const CLAUDE_DIR_ENTRIES = ['settings.json', 'CLAUDE.md', 'commands', 'agents', 'output-styles', 'skills', 'plugins', '.credentials.json'];
+
+export interface PluginFilter {
+  allow?: readonly string[];
+  deny: readonly string[];
+}
+
+export interface ClaudeConfigCopy {
+  /** Archive entries relative to the container's home directory. */
+  entries: ContextEntry[];
+  /** MCP servers and plugins left out by the filter. */
+  removed: string[];
+  warnings: string[];
+}
+
+export function keepPlugin(name: string, filter: PluginFilter): boolean {
+  if (filter.deny.includes(name)) return false;
+  return filter.allow === undefined || filter.allow.includes(name);
+}
+
+export async function copyClaudeConfig(options: {
+  home: string;
+  workspace: string;
+  owner: TarOwner;
+  plugins: PluginFilter;
+  /** Settings paude adds (e.g. apiKeyHelper reading a secret from tmpfs). */
+  settings: Record<string, unknown>;
+  copyHostConfig: boolean;
+}): Promise<ClaudeConfigCopy> {
+  const { owner } = options;
+  const entries: ContextEntry[] = [{ path: '.claude', type: 'directory', mode: 0o700, content: Buffer.alloc(0), ...owner }];
+  const removed: string[] = [];
+  const warnings: string[] = [];
+  const file = (path: string, content: string, mode = 0o600): ContextEntry => ({ path, type: 'file', mode, content: Buffer.from(content), ...owner });
+  const hostDir = join(options.home, '.claude');
+
+  let settings: Record<string, unknown> = {};
+  if (options.copyHostConfig) {
+    for (const name of CLAUDE_DIR_ENTRIES) {
+      const path = join(hostDir, name);
+      const st = await lstat(path).catch(() => undefined);
+      if (!st) continue;
+      if (name === 'settings.json') {
+        settings = (await readJson(path, warnings)) ?? {};
+      } else if (st.isDirectory()) {
+        entries.push(...(await directoryEntries(path, `.claude/${name}`, owner)));
+      } else if (st.isFile()) {
+        entries.push(file(`.claude/${name}`, await readFile(path, 'utf8')));
+      }
+    }
+    const enabled = settings.enabledPlugins;
+    if (isRecord(enabled)) {
+      settings.enabledPlugins = Object.fromEntries(Object.entries(enabled).filter(([name]) => keepPlugin(name, options.plugins) || (removed.push(name), false)));
+    }
+    const json = await readJson(join(options.home, '.claude.json'), warnings);
+    if (json) entries.push(file('.claude.json', JSON.stringify(filterClaudeJson(json, options.workspace, options.plugins, removed), null, 2)));
+  }
+  entries.push(file('.claude/settings.json', JSON.stringify({ ...settings, ...options.settings }, null, 2)));
+  return { entries, removed, warnings };
+}
+
+/** Keeps the current workspace's project entry only, and the MCP servers the filter allows. */
+export function filterClaudeJson(json: Record<string, unknown>, workspace: string, plugins: PluginFilter, removed: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...json };
+  const filterServers = (servers: unknown): unknown =>
+    isRecord(servers) ? Object.fromEntries(Object.entries(servers).filter(([name]) => keepPlugin(name, plugins) || (removed.push(name), false))) : servers;
+  if ('mcpServers' in out) out.mcpServers = filterServers(out.mcpServers);
+  if (isRecord(out.projects)) {
+    const mine = out.projects[workspace];
+    out.projects = isRecord(mine) ? { [workspace]: { ...mine, mcpServers: filterServers(mine.mcpServers) } } : {};
+  }
+  return out;
+}
+
+async function readJson(path: string, warnings: string[]): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const data: unknown = JSON.parse(text);
+    if (isRecord(data)) return data;
+  } catch {
+    // reported below
+  }
+  warnings.push(`${path} is not a JSON object; the container starts without it`);
+  return undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

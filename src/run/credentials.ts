@@ -1,0 +1,76 @@
+/**
+ * What the agent gets to reach its model provider. Secrets never go into the container's
+ * environment, labels or image (all of which `inspect` shows): an API key is written after
+ * start into a tmpfs file that only the agent's user can read, and Claude Code reads it
+ * through its apiKeyHelper setting. Provider settings that are not secret go in as variables.
+ */
+import type { EffectiveConfig } from '../config/defaults.js';
+
+export const SECRETS_DIR = '/run/paude-secrets';
+
+export interface AgentCredentials {
+  env: Record<string, string>;
+  /** file name in SECRETS_DIR -> content */
+  secrets: Record<string, string>;
+  /** Claude Code settings to add (apiKeyHelper). */
+  settings: Record<string, unknown>;
+  /** host:container:ro binds (gcloud ADC, ~/.aws, ~/.gitconfig). */
+  binds: string[];
+  /** Extra allowlist entries (a custom ANTHROPIC_BASE_URL host). */
+  allow: string[];
+}
+
+export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, home: string, exists: (p: string) => boolean): AgentCredentials {
+  const out: AgentCredentials = { env: {}, secrets: {}, settings: {}, binds: [], allow: [] };
+  const c = config.credentials;
+  if (c.gitconfig && exists(`${home}/.gitconfig`)) out.binds.push(`${home}/.gitconfig:/home/paude/.gitconfig:ro`);
+  switch (config.provider) {
+    case 'anthropic': {
+      const key = hostEnv[c.anthropic?.apiKeyEnv ?? 'ANTHROPIC_API_KEY'];
+      if (key) {
+        out.secrets['anthropic-api-key'] = key;
+        out.settings.apiKeyHelper = `cat ${SECRETS_DIR}/anthropic-api-key`;
+      }
+      const base = hostEnv.ANTHROPIC_BASE_URL;
+      if (base) {
+        out.env.ANTHROPIC_BASE_URL = base;
+        try {
+          const url = new URL(base);
+          out.allow.push(url.port ? `${url.hostname}:${url.port}` : url.hostname);
+        } catch {
+          // An invalid URL is Claude Code's to report.
+        }
+      }
+      return out;
+    }
+    case 'vertex': {
+      out.env.CLAUDE_CODE_USE_VERTEX = '1';
+      if (c.vertex?.projectId) out.env.ANTHROPIC_VERTEX_PROJECT_ID = c.vertex.projectId;
+      if (c.vertex?.region) out.env.CLOUD_ML_REGION = c.vertex.region;
+      const adc = c.vertex?.adcFile ?? `${home}/.config/gcloud/application_default_credentials.json`;
+      if (exists(adc)) {
+        out.binds.push(`${adc}:/home/paude/.config/gcloud/application_default_credentials.json:ro`);
+        out.env.GOOGLE_APPLICATION_CREDENTIALS = '/home/paude/.config/gcloud/application_default_credentials.json';
+      }
+      return out;
+    }
+    case 'bedrock': {
+      out.env.CLAUDE_CODE_USE_BEDROCK = '1';
+      if (c.bedrock?.region) out.env.AWS_REGION = c.bedrock.region;
+      if (c.bedrock?.profile) out.env.AWS_PROFILE = c.bedrock.profile;
+      const aws = c.bedrock?.awsDir ?? `${home}/.aws`;
+      if (exists(aws)) out.binds.push(`${aws}:/home/paude/.aws:ro`);
+      return out;
+    }
+    case 'azure': {
+      out.env.CLAUDE_CODE_USE_FOUNDRY = '1';
+      if (c.azure?.resource) out.env.ANTHROPIC_FOUNDRY_RESOURCE = c.azure.resource;
+      const key = hostEnv[c.azure?.apiKeyEnv ?? 'ANTHROPIC_FOUNDRY_API_KEY'];
+      if (key) {
+        out.secrets['anthropic-api-key'] = key;
+        out.settings.apiKeyHelper = `cat ${SECRETS_DIR}/anthropic-api-key`;
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * How the workspace appears in the agent container: at the same path, read-write, except
+ * - protected paths, which configure or execute things on the host later: existing ones are
+ *   mounted read-only over themselves (.claude/ gets an ephemeral copy instead, see
+ *   claude-config.ts), and ones that do not exist yet are checked after the session;
+ * - isolated paths (.venv, node_modules): shadowed by container-local volumes.
+ */
+import { existsSync, lstatSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+
+export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.envrc'] as const;
+
+export interface WorkspaceLayout {
+  /** host:container[:ro] */
+  binds: string[];
+  /** Container-local volumes: name suffix -> path in the container. */
+  isolated: Array<{ suffix: string; target: string }>;
+  /** Protected paths that do not exist on the host: anything there after the session is reported. */
+  watched: string[];
+  /** The project's .claude directory, when it exists (copied, not mounted). */
+  claudeDir?: string;
+}
+
+export function workspaceLayout(root: string, extraProtected: readonly string[], isolate: readonly string[]): WorkspaceLayout {
+  const binds = [`${root}:${root}:rw`];
+  const watched: string[] = [];
+  let claudeDir: string | undefined;
+  for (const rel of [...PROTECTED_PATHS, ...extraProtected]) {
+    const path = join(root, rel);
+    if (!inside(root, path)) continue;
+    if (rel === '.claude') {
+      if (isDirectory(path)) claudeDir = path;
+      else watched.push(rel);
+      continue;
+    }
+    // .git may be a file (worktrees); then hooks and config live elsewhere and are not ours to mount.
+    if (existsSync(path) && !lstatSync(path).isSymbolicLink()) binds.push(`${path}:${path}:ro`);
+    else if (!existsSync(path)) watched.push(rel);
+  }
+  const isolated = isolate
+    .map((rel, i) => ({ rel, suffix: `iso${i}`, target: join(root, rel) }))
+    .filter((x) => inside(root, x.target) && isDirectory(x.target))
+    .map(({ suffix, target }) => ({ suffix, target }));
+  return { binds, isolated, watched, ...(claudeDir ? { claudeDir } : {}) };
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
