@@ -3,7 +3,8 @@
  * Exit codes: see docs/CLI.md (0 ok, 1 failure, 2 usage, 3 config, 4 untrusted config, 5 engine).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, PaudeError } from '../errors.js';
+import { ExitCode, PaudeError, UsageError } from '../errors.js';
+import { didYouMean } from '../config/did-you-mean.js';
 import { BACKEND_TYPES } from '../config/schema.js';
 import { packageVersion } from './main.js';
 import { collect, type ConfigFlags } from './flags.js';
@@ -36,6 +37,8 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-p, --print <prompt>', 'run Claude Code non-interactively with this prompt, like claude -p')
     .option('--rebuild', 'rebuild the agent and proxy images even if they are cached')
     .showSuggestionAfterError(true)
+    // Options belong to the command they follow: `paude config show --json`, not the root's.
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
@@ -109,11 +112,25 @@ export async function runCli(argv: readonly string[], ctx: CliContext = defaultC
   const debug = argv.includes('--debug');
   try {
     process.exitCode = undefined;
+    rejectMistypedCommand(program, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     return reportError(error, ctx, debug);
   }
+}
+
+/**
+ * `paude confgi` would otherwise start Claude Code with the prompt "confgi". A first word that
+ * is close to a command is taken for a typo; `paude -- confgi` passes it to Claude as it is.
+ */
+function rejectMistypedCommand(program: Command, argv: readonly string[]): void {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || /\s/.test(first)) return;
+  const names = program.commands.map((c) => c.name());
+  if (names.includes(first)) return;
+  const suggestion = didYouMean(first, names);
+  if (suggestion) throw new UsageError(`unknown command '${first}' (did you mean '${suggestion}'?); to give it to Claude Code, write paude -- ${first}`);
 }
 
 function reportError(error: unknown, ctx: CliContext, debug: boolean): number {

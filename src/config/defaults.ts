@@ -14,6 +14,7 @@ export interface EffectiveConfig {
     denylist: string[];
     projectMayExtend: boolean;
     approvalTimeoutSeconds: number;
+    hosts?: Record<string, string>;
   };
   provider: Provider;
   credentials: Defined<PaudeFile['credentials']>;

@@ -28,6 +28,7 @@ type Rule = 'override' | 'union' | 'global-only' | 'mode' | 'intersect' | 'false
 /** Why a project file may not set a key, finishing "a project file cannot set this because ...". */
 const GLOBAL_ONLY: Readonly<Record<string, string>> = {
   'network.projectMayExtend': 'only your global file decides whether projects may extend the allowlist',
+  'network.hosts': 'fixed addresses decide where allowed names lead',
   provider: 'it decides which credentials enter the container',
   credentials: 'it decides which credentials enter the container',
   backend: 'it decides where your workspace and credentials are sent',

@@ -244,7 +244,7 @@ describe('readConfigFile: malformed paude.json', () => {
     const error = await configError('{"__proto__": {"polluted": true, "network": {"mode": "open"}}}');
     expect(error.message).toMatch(/^paude\.json: \(top level\): unknown key "__proto__" \(known keys: /);
     const nested = await configError('{"network": {"__proto__": {"mode": "open"}}}');
-    expect(nested.message).toBe('paude.json: network: unknown key "__proto__" (known keys: mode, allowlist, denylist, projectMayExtend, approvalTimeoutSeconds)');
+    expect(nested.message).toBe('paude.json: network: unknown key "__proto__" (known keys: mode, allowlist, denylist, projectMayExtend, hosts, approvalTimeoutSeconds)');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).mode).toBeUndefined();
     expect(({} as Record<string, unknown>).network).toBeUndefined();
@@ -415,7 +415,7 @@ describe('parseConfigText and formatIssue', () => {
   });
 
   it('knownKeysAt finds the keys accepted at a path, through optional wrappers and lists', () => {
-    expect(knownKeysAt(PaudeFileSchema, ['network'])).toEqual(['mode', 'allowlist', 'denylist', 'projectMayExtend', 'approvalTimeoutSeconds']);
+    expect(knownKeysAt(PaudeFileSchema, ['network'])).toEqual(['mode', 'allowlist', 'denylist', 'projectMayExtend', 'hosts', 'approvalTimeoutSeconds']);
     expect(knownKeysAt(PaudeFileSchema, ['audit', 'sinks', 0]).sort()).toEqual(['address', 'facility', 'headers', 'maxBytes', 'maxFiles', 'path', 'type', 'url'].sort());
     expect(knownKeysAt(PaudeFileSchema, ['nope'])).toEqual([]);
   });

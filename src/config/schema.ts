@@ -4,6 +4,7 @@
  * keys a project file may set. Unknown keys are errors (strict objects), reported with a
  * "did you mean" hint by format-issue.ts.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
 
@@ -44,6 +45,13 @@ const network = z.strictObject({
   allowlist: z.array(networkEntry).optional().describe('hosts the agent may reach: host, *.host, .host, host:port, ip:ADDRESS, @group'),
   denylist: z.array(networkEntry).optional().describe('hosts that stay blocked even when an allowlist entry matches'),
   projectMayExtend: z.boolean().optional().describe('whether a project paude.json may add allowlist entries'),
+  hosts: z
+    .record(
+      z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, { message: 'a lower-case host name' }),
+      z.string().refine((ip) => isIP(ip) !== 0, { message: 'an IP address' }),
+    )
+    .optional()
+    .describe("fixed addresses for host names, used by the proxy's resolver (split-horizon DNS, local services)"),
   approvalTimeoutSeconds: z.number().int().min(1).max(3600).optional().describe('how long a held request waits for your decision in ask mode before it is denied'),
 });
 

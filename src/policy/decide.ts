@@ -14,8 +14,13 @@ export interface CompiledPolicy {
   deny: readonly CompiledRule[];
 }
 
+/** As the Perl helper does it, byte by byte: ASCII lower case only, anything else becomes "?". */
 export function normaliseRequestHost(host: string): string {
-  let h = host.toLowerCase();
+  let h = '';
+  for (const byte of Buffer.from(host, 'utf8')) {
+    const c = byte >= 0x41 && byte <= 0x5a ? byte + 32 : byte;
+    h += c < 0x80 ? String.fromCharCode(c) : '\u0000';
+  }
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
   if (h.endsWith('.')) h = h.slice(0, -1);
   return h.replace(/[^a-z0-9.:%_-]/g, '?');

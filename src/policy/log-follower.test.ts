@@ -117,23 +117,26 @@ describe('LogFollower.poll', () => {
     for (let i = 0; i < huge.length; i += 100_000) {
       appendFileSync(path, huge.slice(i, i + 100_000));
       await follower.poll();
-      // The follower does not keep the unfinished line: what it still needs to re-read is bounded.
-      expect(Math.min(i + 100_000, huge.length) + 7 - follower.offset).toBeLessThanOrEqual(2 * 64 * 1024);
+      // Until the line ends, the resume point stays at its start, so a restart skips it again.
+      if (i > 0) expect(follower.offset).toBe(7);
     }
     appendFileSync(path, '\nafter\n');
+    const resumed = follow(path, follower.offset);
+    await resumed.follower.poll();
+    expect(texts(resumed.lines)).toEqual(['after']);
     await follower.poll();
     const start = 7 + huge.length + 1;
     expect(lines).toEqual([
       { line: 'before', offset: 0, next: 7 },
       { line: 'after', offset: start, next: start + 6 },
     ]);
-  });
+  }, 15_000);
 
   // BUG (log-follower.ts): the comment says "a line longer than a chunk is ... dropped", but the
   // check runs on what is left after a read, so a line of 64 KiB..128 KiB that arrives with its
   // newline in the next read is emitted whole. Input: a file "a"*102400 + "\nafter\n", one poll.
   // Expected: only "after". Actual: the 100 KiB line, then "after". (Memory stays bounded.)
-  it.fails('drops a line of 100 KiB (longer than one 64 KiB chunk)', async () => {
+  it('drops a line of 100 KiB (longer than one 64 KiB chunk)', async () => {
     const path = newPath();
     writeFileSync(path, `${'a'.repeat(100 * 1024)}\nafter\n`);
     const { follower, lines } = follow(path);
@@ -145,7 +148,7 @@ describe('LogFollower.poll', () => {
   // the "skipping an overlong line" flag. Input: a file holding 200 KiB without a newline, poll,
   // truncate, write "first\nsecond\n", poll. Expected: "first", "second". Actual: "second" only
   // (the first line after the truncation is silently lost).
-  it.fails('after a truncation in the middle of an overlong line, emits the first new line', async () => {
+  it('after a truncation in the middle of an overlong line, emits the first new line', async () => {
     const path = newPath();
     writeFileSync(path, 'b'.repeat(200 * 1024));
     const { follower, lines } = follow(path);
@@ -168,7 +171,7 @@ describe('LogFollower.poll', () => {
     await Promise.all([follower.poll(), follower.poll()]);
     expect(texts(lines)).toEqual(all);
     for (let i = 1; i < lines.length; i++) expect(lines[i]?.offset).toBe(lines[i - 1]?.next);
-  });
+  }, 15_000);
 });
 
 describe('LogFollower.start/stop', () => {
@@ -244,5 +247,5 @@ describe('LogFollower: property', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 30_000);
 });

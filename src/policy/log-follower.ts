@@ -20,7 +20,8 @@ const CHUNK = 64 * 1024;
 export class LogFollower {
   private position: number;
   private partial = Buffer.alloc(0);
-  private skipping = false;
+  /** Where the overlong line being skipped started, if one is. */
+  private skipFrom: number | undefined;
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
@@ -35,8 +36,9 @@ export class LogFollower {
     this.position = startOffset;
   }
 
+  /** Where to resume: the start of the first line not yet delivered. */
   get offset(): number {
-    return this.position - this.partial.length;
+    return this.skipFrom ?? this.position - this.partial.length;
   }
 
   /** Reads everything available now; resolves when done. Safe to call concurrently. */
@@ -79,9 +81,10 @@ export class LogFollower {
     } catch {
       return;
     }
-    if (size < this.offset) {
+    if (size < this.position) {
       this.position = 0;
       this.partial = Buffer.alloc(0);
+      this.skipFrom = undefined;
     }
     if (size <= this.position) return;
     const fh = await open(this.path, 'r');
@@ -103,15 +106,16 @@ export class LogFollower {
     const lines: LogLine[] = [];
     let from = 0;
     for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, from)) {
-      if (!this.skipping) lines.push({ line: data.subarray(from, nl).toString('utf8'), offset: base + from, next: base + nl + 1 });
-      this.skipping = false;
+      // A line longer than a chunk is not one of ours: it is dropped, whole.
+      if (this.skipFrom === undefined && nl - from <= CHUNK) lines.push({ line: data.subarray(from, nl).toString('utf8'), offset: base + from, next: base + nl + 1 });
+      this.skipFrom = undefined;
       from = nl + 1;
     }
     this.partial = Buffer.from(data.subarray(from));
-    // A line longer than a chunk is not one of ours: drop it rather than grow without bound.
+    // ...and not kept in memory while it goes on.
     if (this.partial.length > CHUNK) {
+      this.skipFrom ??= base + from;
       this.partial = Buffer.alloc(0);
-      this.skipping = true;
     }
     if (lines.length > 0) this.onLines(lines);
   }

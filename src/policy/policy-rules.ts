@@ -22,7 +22,8 @@ export function compilePolicy(policy: EffectivePolicy): CompiledPolicy {
 
 export function renderPolicyRules(policy: EffectivePolicy): string {
   const compiled = compilePolicy(policy);
-  const timeout = Math.max(1, Math.min(3600, Math.trunc(policy.approvalTimeoutSeconds)));
+  const seconds = Number.isNaN(policy.approvalTimeoutSeconds) ? 30 : Math.trunc(policy.approvalTimeoutSeconds);
+  const timeout = Math.max(1, Math.min(3600, seconds));
   const lines = [RULES_HEADER, `mode ${compiled.mode}`, `timeout ${timeout}`];
   for (const r of compiled.deny) lines.push(ruleLine('deny', r));
   for (const r of compiled.allow) lines.push(ruleLine('allow', r));

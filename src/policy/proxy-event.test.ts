@@ -124,7 +124,7 @@ describe('parseAccessLine: lines that are not ours', () => {
       }),
       { numRuns: 3000 },
     );
-  });
+  }, 30_000);
 });
 
 describe('parseAccessLine: property', () => {
@@ -177,5 +177,5 @@ describe('parseAccessLine: property', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 30_000);
 });

@@ -164,7 +164,7 @@ describe('renderSquidConfig: property', () => {
       { numRuns: 3000 },
     );
     expect(rendered).toBeGreaterThan(100);
-  });
+  }, 30_000);
 });
 
 // ---- The real squid, if this machine has it: does it accept what we render? ----
@@ -207,7 +207,7 @@ describe('renderSquidConfig: squid -k parse', () => {
       expect(result.status, output).toBe(0);
       expect(output).not.toMatch(/FATAL|ERROR:|Bungled|unrecognized/i);
     }
-  });
+  }, 20_000);
 
   it.skipIf(!squidInstalled)('squid refuses a configuration with a stray directive (the check above can fail)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
@@ -216,5 +216,5 @@ describe('renderSquidConfig: squid -k parse', () => {
     await writeFile(conf, renderSquidConfig({ ...BASE, stateDir: root, helperPath: HELPER, errorDirectory: root }) + 'not_a_directive on\n');
     const result = spawnSync(SQUID, ['-k', 'parse', '-f', conf], { encoding: 'utf8', timeout: 10_000 });
     expect(result.status).not.toBe(0);
-  });
+  }, 20_000);
 });

@@ -6,13 +6,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { constants as osConstants, homedir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PassThrough, type Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { loadConfig, type FlagOverrides } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { defaultDiscoveryEnv, findEngine } from '../backends/engine/discovery.js';
-import { isHttpStatus, type Engine } from '../backends/engine/engine.js';
+import { attachContainer, isHttpStatus, type Engine } from '../backends/engine/engine.js';
 import { removeSandbox, startSandbox, type Sandbox } from '../backends/local/local-sandbox.js';
 import { writeTar } from '../images/build-context.js';
 import { buildEffectivePolicy } from '../policy/effective-policy.js';
@@ -86,7 +86,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       sessionDir,
       proxyImage: images.proxy,
       policy,
-      extraHosts: o.extraHosts,
+      extraHosts: { ...config.network.hosts, ...o.extraHosts },
       egressNetwork: o.egressNetwork,
       labels,
       waitForProxy: false,
@@ -125,20 +125,30 @@ export async function runSession(o: RunOptions): Promise<number> {
       await agent.putArchive(writeTar(entries.filter((e) => e.path !== '.')), { path: layout.claudeDir });
     }
 
-    const stream = (await agent.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+    const stream = await attachContainer(engine, sandbox.agentId);
     const io = passthrough(stream, o.stdio, {
       tty,
       demux: (s, out, err) => engine.docker.modem.demuxStream(s, out, err),
       resize: (rows, cols) => void resizeContainer(engine, sandbox!.agentId, rows, cols),
     });
+    // Until sessions can be detached, a paude that is told to stop takes its session with it,
+    // leaving nothing behind (in raw mode Ctrl-C is a key for the agent, not a signal here).
+    let stoppedBy: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      stoppedBy ??= signal;
+      void agent.kill().catch(() => undefined);
+    };
+    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+    for (const signal of signals) process.on(signal, onSignal);
     try {
       await agent.start();
       if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await resizeContainer(engine, sandbox.agentId, o.stdio.stdout.rows, o.stdio.stdout.columns);
       if (hasSecrets) await writeSecrets(engine, sandbox.agentId, creds.secrets, agentUser);
       o.onStarted?.({ id, sandbox, engine });
       const [result] = await Promise.all([agent.wait() as Promise<{ StatusCode: number }>, io.ended]);
-      return result.StatusCode;
+      return stoppedBy ? 128 + (osConstants.signals[stoppedBy] ?? 1) : result.StatusCode;
     } finally {
+      for (const signal of signals) process.off(signal, onSignal);
       io.restore();
     }
   } finally {

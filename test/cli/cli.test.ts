@@ -36,13 +36,14 @@ describe('paude CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\s+config\s+show, validate and locate configuration$/m);
     expect(r.stdout).toMatch(/^\s+trust \[options\]\s+review and approve/m);
+    expect(r.stdout).toMatch(/^\s+doctor\s+show how paude finds a container engine/m);
+    expect(r.stdout).toMatch(/^\s+--shell\s+run a shell/m);
   });
 
   it('rejects unknown commands and flags with exit code 2 and a suggestion', async () => {
     const cmd = await runPaude(['confgi'], { cwd: repo, env });
     expect(cmd.code).toBe(2);
-    expect(cmd.stderr).toContain("unknown command 'confgi'");
-    expect(cmd.stderr).toContain('config');
+    expect(cmd.stderr.trim()).toBe("paude: unknown command 'confgi' (did you mean 'config'?); to give it to Claude Code, write paude -- confgi");
     const flag = await runPaude(['config', 'show', '--jsno'], { cwd: repo, env });
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("unknown option '--jsno'");

@@ -16,6 +16,8 @@ export interface EngineHandle {
   docker: Docker;
   socketPath: string;
   baseImage: string;
+  /** The agent and proxy images built for this run (globalSetup). */
+  images: { agent: string; proxy: string };
   /** Labels every test resource must carry (the global sweep finds leftovers by them). */
   labels: Record<string, string>;
   /** A name no other test or run uses: paude-test-<prefix>-<random>. */
@@ -27,6 +29,7 @@ export interface EngineHandle {
 export function describeEngines(title: string, body: (engine: EngineHandle) => void): void {
   const engines = inject('engines');
   const runId = inject('testRunId');
+  const images = inject('testImages');
   for (const probe of engines) {
     const name = `${title} [${probe.name}]`;
     if (!probe.available) {
@@ -44,7 +47,9 @@ export function describeEngines(title: string, body: (engine: EngineHandle) => v
       continue;
     }
     describe(name, () => {
-      const handle = makeHandle(probe, runId);
+      const built = images[probe.name];
+      if (!built) throw new Error(`no test images were built for ${probe.name}`);
+      const handle = makeHandle(probe, runId, built);
       afterAll(async () => {
         await handle.cleanupAll();
       });
@@ -53,13 +58,14 @@ export function describeEngines(title: string, body: (engine: EngineHandle) => v
   }
 }
 
-function makeHandle(probe: EngineProbe, runId: string): EngineHandle & { cleanupAll(): Promise<void> } {
+function makeHandle(probe: EngineProbe, runId: string, images: { agent: string; proxy: string }): EngineHandle & { cleanupAll(): Promise<void> } {
   const cleanups: Array<() => Promise<unknown>> = [];
   return {
     name: probe.name,
     docker: new Docker({ socketPath: probe.socketPath }),
     socketPath: probe.socketPath,
     baseImage: probe.baseImage,
+    images,
     labels: { [RUN_LABEL]: runId, 'paude.test': 'true' },
     uniqueName: (prefix) => `paude-test-${prefix}-${randomBytes(4).toString('hex')}`,
     defer: (cleanup) => void cleanups.push(cleanup),

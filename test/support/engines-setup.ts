@@ -6,13 +6,20 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { TestProject } from 'vitest/node';
-import { probeEngine, type EngineProbe } from './engine-probe.js';
+import { probeEngine, type EngineName, type EngineProbe } from './engine-probe.js';
+import { resolvePaths } from '../../src/config/paths.js';
+import { agentRecipe } from '../../src/images/agent-recipe.js';
+import { platformFor, resolveClaudeCode } from '../../src/images/claude-code-package.js';
+import { ensureImage } from '../../src/images/image-builder.js';
+import { proxyRecipe } from '../../src/images/proxy-recipe.js';
 import { RUN_LABEL } from './engine-test.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     engines: EngineProbe[];
     testRunId: string;
+    /** Per engine: the agent and proxy images built for this run from assets/ on the base image. */
+    testImages: Partial<Record<EngineName, { agent: string; proxy: string }>>;
   }
 }
 
@@ -28,10 +35,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('engines', engines);
   project.provide('testRunId', runId);
+  const started = Date.now();
+  const built = await Promise.all(engines.filter((e) => e.available).map(async (e) => [e.name, await buildTestImages(e, runId)] as const));
+  project.provide('testImages', Object.fromEntries(built));
+  process.stderr.write(`test images built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
   return async () => {
     for (const e of engines.filter((x) => x.available)) await sweep(e, runId);
   };
+}
+
+/** The product's own recipes, tagged for this run only (removed by the sweep below). */
+async function buildTestImages(engine: EngineProbe, runId: string): Promise<{ agent: string; proxy: string }> {
+  const docker = new Docker({ socketPath: engine.socketPath });
+  const labels = { [RUN_LABEL]: runId, 'paude.test': 'true' };
+  const info = (await docker.info()) as { Architecture?: string };
+  const claude = await resolveClaudeCode(resolvePaths().cacheDir, undefined, platformFor(info.Architecture ?? 'x86_64'));
+  const [proxy, agent] = await Promise.all([
+    proxyRecipe(engine.baseImage).then((r) => ensureImage(docker, { ...r, repository: `localhost/paude-test-proxy-${runId}`, labels: { ...r.labels, ...labels } })),
+    agentRecipe({ baseImage: engine.baseImage, claude, certificates: [] }).then((r) =>
+      ensureImage(docker, { ...r, repository: `localhost/paude-test-agent-${runId}`, labels: { ...r.labels, ...labels } }),
+    ),
+  ]);
+  return { agent: agent.ref, proxy: proxy.ref };
 }
 
 async function sweep(engine: EngineProbe, runId: string): Promise<void> {

@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectEngine, type Engine } from '../../src/backends/engine/engine.js';
 import { removeSandbox, startSandbox, type Sandbox } from '../../src/backends/local/local-sandbox.js';
-import { ensureImage } from '../../src/images/image-builder.js';
-import { proxyRecipe } from '../../src/images/proxy-recipe.js';
 import type { NetworkMode } from '../../src/config/schema.js';
 import type { EffectivePolicy, PolicyEntry } from '../../src/policy/effective-policy.js';
 import { parseNetworkEntry, formatNetworkRule } from '../../src/policy/network-entry.js';
@@ -46,9 +44,7 @@ export interface SandboxFixture {
 
 export async function startSandboxFixture(handle: EngineHandle, policy: EffectivePolicy): Promise<SandboxFixture> {
   const engine = await connectEngine(`unix://${handle.socketPath}`);
-  const recipe = await proxyRecipe(handle.baseImage);
-  const image = await ensureImage(handle.docker, { ...recipe, repository: `localhost/${handle.uniqueName('proxy')}`, labels: { ...recipe.labels, ...handle.labels } });
-  handle.defer(() => handle.docker.getImage(image.ref).remove({ force: true }));
+  const image = { ref: handle.images.proxy };
 
   const egress = await handle.docker.createNetwork({ Name: handle.uniqueName('egress'), Labels: handle.labels });
   handle.defer(() => egress.remove());

@@ -3,6 +3,8 @@
  * through its compatible service. The flavour matters in a few places (network creation,
  * status codes), so it is detected once from the version endpoint.
  */
+import { request as httpRequest } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 
 export type EngineFlavor = 'podman' | 'docker';
@@ -44,5 +46,38 @@ export function rawRequest<T>(engine: Engine, options: { path: string; method: '
       { path: options.path, method: options.method, options: options.body ?? {}, statusCodes: options.statusCodes, isStream: false },
       (error: unknown, data: unknown) => (error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(data as T)),
     );
+  });
+}
+
+/**
+ * Attaches to a container's stdio as a raw two-way stream (the attach must come before start,
+ * or early output is lost). Done by hand rather than with dockerode: its attach sends its
+ * options as a JSON body, or with stdin open a chunked body whose terminator, and Podman
+ * delivers both to the container's stdin. Here the request has no body at all.
+ */
+export function attachContainer(engine: Engine, id: string): Promise<Duplex> {
+  const modem = engine.docker.modem as { socketPath?: string; host?: string; port?: number | string; protocol?: string };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      ...(modem.socketPath ? { socketPath: modem.socketPath } : { host: modem.host, port: modem.port }),
+      path: `/containers/${encodeURIComponent(id)}/attach?stream=1&stdin=1&stdout=1&stderr=1`,
+      method: 'POST',
+      headers: { Host: 'docker', Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Length': '0' },
+    });
+    req.on('upgrade', (_res, socket, head) => {
+      if (head.length > 0) socket.unshift(head);
+      resolve(socket);
+    });
+    req.on('response', (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`attach to ${id} failed: HTTP ${res.statusCode}`));
+        return;
+      }
+      // Some engines answer 200 and then speak raw on the same connection.
+      resolve(res.socket);
+    });
+    req.on('error', reject);
+    req.end();
   });
 }

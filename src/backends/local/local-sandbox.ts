@@ -89,8 +89,19 @@ export async function removeSandbox(engine: Engine, sessionId: string): Promise<
   const containers = await engine.docker.listContainers({ all: true, filters });
   await Promise.all(
     containers.map(async (c) => {
+      const container = engine.docker.getContainer(c.Id);
       try {
-        await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
+        // A forced remove makes Podman wait 10 s for a shell that ignores SIGTERM: the agent is
+        // killed outright; the proxy gets a second to flush its log.
+        if (c.State === 'running') {
+          if (c.Labels[LABEL.role] === 'proxy') await container.stop({ t: 1 });
+          else await container.kill();
+        }
+      } catch (error) {
+        if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
+      }
+      try {
+        await container.remove({ force: true, v: true });
       } catch (error) {
         if (!isHttpStatus(error, 404, 409)) throw error;
       }

@@ -1,0 +1,166 @@
+/**
+ * The real `paude` binary running real sessions: exit codes, a real PTY, the workspace and its
+ * protected paths, hardening, secrets, and the real Claude Code against a stub Messages API.
+ */
+import { createHash } from 'node:crypto';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { describeEngines, type EngineHandle } from '../support/engine-test.js';
+import { runPaude } from '../support/run-cli.js';
+import { runInPty } from '../support/pty.js';
+import { startAnthropicStub } from '../support/anthropic-stub.js';
+
+async function setup(engine: EngineHandle): Promise<{ ws: string; env: NodeJS.ProcessEnv }> {
+  const dir = await mkdtemp(join(tmpdir(), 'paude-run-'));
+  engine.defer(() => rm(dir, { recursive: true, force: true }));
+  const ws = join(dir, 'ws');
+  await mkdir(join(ws, '.git', 'hooks'), { recursive: true });
+  await writeFile(join(ws, '.git', 'config'), '[core]\n\tbare = false\n');
+  await mkdir(join(ws, '.vscode'));
+  await writeFile(join(ws, '.vscode', 'settings.json'), '{}\n');
+  await writeFile(join(ws, '.mcp.json'), '{"mcpServers":{}}\n');
+  await mkdir(join(ws, '.claude'));
+  await writeFile(join(ws, '.claude', 'settings.json'), '{"permissions":{}}\n');
+  if (process.getuid?.() === 0) await chownTree(ws, 1000, 1000);
+  const defaultNet = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: unknown[] } };
+  // Docker's default bridge does not always report its gateway: it is the subnet's first address.
+  const ipam = defaultNet.IPAM.Config[0] as { Gateway?: string; Subnet?: string } | undefined;
+  const gateway = ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
+  const config = {
+    backend: engine.name === 'podman' ? { type: 'podman', podman: { socket: `unix://${engine.socketPath}` } } : { type: 'docker', docker: { host: `unix://${engine.socketPath}` } },
+    image: { agent: engine.images.agent, proxy: engine.images.proxy },
+    network: { hosts: { 'stub.test': gateway } },
+  };
+  await mkdir(join(dir, 'config'));
+  await writeFile(join(dir, 'config', 'paude.json'), JSON.stringify(config));
+  const home = join(dir, 'home');
+  await mkdir(home);
+  return { ws, env: { PAUDE_CONFIG_DIR: join(dir, 'config'), PAUDE_DATA_DIR: join(dir, 'data'), PAUDE_CACHE_DIR: join(dir, 'cache'), HOME: home } };
+}
+
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  const { readdir, lstat } = await import('node:fs/promises');
+  await chown(path, uid, gid);
+  if ((await lstat(path)).isDirectory()) for (const name of await readdir(path)) await chownTree(join(path, name), uid, gid);
+}
+
+async function retry(attempt: () => Promise<void>, times: number): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= times) throw error;
+    }
+  }
+}
+
+describeEngines('paude sessions, end to end', (engine) => {
+  let ws: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    ({ ws, env } = await setup(engine));
+  });
+
+  it('passes the command exit code through (--shell -- sh -c "exit 7")', async () => {
+    const r = await runPaude(['--shell', '--', 'sh', '-c', 'echo out; echo err >&2; exit 7'], { cwd: ws, env });
+    expect(r.stdout, r.stderr).toBe('out\n');
+    expect(r.stderr).toContain('err\n');
+    expect(r.code, r.stderr).toBe(7);
+  });
+
+  it('runs an interactive shell in a real terminal: echo, resize, exit code', async () => {
+    const run = runInPty(['--shell'], { cwd: ws, env, cols: 100, rows: 30 });
+    try {
+      await run.waitFor(/[$#] $/m);
+      run.write('echo hello-$((6*7))\r');
+      await run.waitFor(/^hello-42$/m);
+      run.write('tput cols\r');
+      await run.waitFor(/^100$/m);
+      run.resize(123, 40);
+      // The new size reaches the container through an API call; ask until it has landed.
+      await retry(async () => {
+        run.write('clear; tput cols\r');
+        await run.waitFor(/^123$/m, 500);
+      }, 20);
+      run.write('exit 3\r');
+      expect(await run.exit).toBe(3);
+    } finally {
+      run.pty.kill();
+    }
+  });
+
+  it('writes the workspace, but never its protected paths on the host', async () => {
+    const script = [
+      'echo made > made.txt',
+      'echo "#!/bin/sh" > .git/hooks/pre-commit 2>/dev/null; echo hook=$?',
+      'echo "[alias] x = !evil" >> .git/config 2>/dev/null; echo gitconfig=$?',
+      'echo "{}" > .mcp.json 2>/dev/null; echo mcp=$?',
+      'echo "{}" > .vscode/settings.json 2>/dev/null; echo vscode=$?',
+      'echo "{\\"hooks\\":\\"evil\\"}" > .claude/settings.json; echo claude=$?',
+      'cat .claude/settings.json',
+    ].join('; ');
+    const r = await runPaude(['--shell', '--', 'sh', '-c', script], { cwd: ws, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/hook=[1-9]/);
+    expect(r.stdout).toMatch(/gitconfig=[1-9]/);
+    expect(r.stdout).toMatch(/mcp=[1-9]/);
+    expect(r.stdout).toMatch(/vscode=[1-9]/);
+    // .claude/ is an ephemeral copy: writable in the session...
+    expect(r.stdout).toContain('claude=0');
+    expect(r.stdout).toContain('{"hooks":"evil"}');
+    // ...and none of it reaches the host.
+    expect(await readFile(join(ws, 'made.txt'), 'utf8')).toBe('made\n');
+    await expect(readFile(join(ws, '.git', 'hooks', 'pre-commit'))).rejects.toThrow();
+    expect(await readFile(join(ws, '.git', 'config'), 'utf8')).toBe('[core]\n\tbare = false\n');
+    expect(await readFile(join(ws, '.mcp.json'), 'utf8')).toBe('{"mcpServers":{}}\n');
+    expect(await readFile(join(ws, '.claude', 'settings.json'), 'utf8')).toBe('{"permissions":{}}\n');
+  });
+
+  it('runs the agent as non-root with no capabilities and no network interface but loopback', async () => {
+    const r = await runPaude(['--shell', '--', 'sh', '-c', 'id -u; grep CapEff /proc/self/status; ls /sys/class/net | tr "\\n" " "'], { cwd: ws, env });
+    const [uid, caps, nets] = r.stdout.trim().split('\n');
+    expect(Number(uid)).not.toBe(0);
+    expect(caps).toMatch(/CapEff:\s+0{16}/);
+    expect(nets?.trim()).toBe('lo');
+  });
+
+  it('keeps a secret out of inspect, labels and logs while the agent can use it', async () => {
+    const secret = `sk-fake-${Date.now()}-do-not-leak`;
+    const digest = createHash('sha256').update(secret).digest('hex');
+    const pending = runPaude(['--shell', '--', 'sh', '-c', 'sha256sum < /run/paude-secrets/anthropic-api-key; sleep 4'], { cwd: ws, env: { ...env, ANTHROPIC_API_KEY: secret } });
+    let inspected = '';
+    const deadline = Date.now() + 20_000;
+    while (!inspected && Date.now() < deadline) {
+      const found = await engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paude.workspace=${ws}`] }) });
+      for (const c of found) {
+        const container = engine.docker.getContainer(c.Id);
+        inspected += JSON.stringify(await container.inspect()) + JSON.stringify(c.Labels);
+        inspected += (await container.logs({ stdout: true, stderr: true })).toString('latin1');
+      }
+      if (!inspected) await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await pending;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(digest);
+    expect(inspected).not.toBe('');
+    expect(inspected).not.toContain(secret);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  it('runs the real claude -p against a stub Messages API on an allowed test host', async () => {
+    const stub = await startAnthropicStub('hello from the stub model');
+    engine.defer(() => stub.close());
+    const r = await runPaude(['-p', 'say hello'], {
+      cwd: ws,
+      env: { ...env, ANTHROPIC_API_KEY: 'sk-fake-for-stub', ANTHROPIC_BASE_URL: `http://stub.test:${stub.port}` },
+    });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.stdout).toContain('hello from the stub model');
+    expect(r.code).toBe(0);
+    const messages = stub.requests.filter((q) => q.path.startsWith('/v1/messages'));
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.every((q) => q.apiKey === 'sk-fake-for-stub')).toBe(true);
+  });
+});
