@@ -9,6 +9,7 @@ import { BACKEND_TYPES } from '../config/schema.js';
 import { packageVersion } from './main.js';
 import { collect, type ConfigFlags } from './flags.js';
 import type { RunFlags } from './commands/run.js';
+import type { ScopeFlags } from './commands/policy.js';
 
 export interface CliContext {
   cwd: string;
@@ -80,6 +81,52 @@ export function buildProgram(ctx: CliContext): Command {
     .action(async (opts: { json?: boolean }) => {
       const { configPath } = await import('./commands/config-path.js');
       configPath(ctx, opts);
+    });
+
+  const scoped = (cmd: Command): Command =>
+    cmd
+      .option('--session <id>', 'the session (id or unique prefix; default: the only one running here)')
+      .option('--project', "for every session of this project (stored in paude's data dir, never in the repository)")
+      .option('--global', 'for every session (stored in your global paude.json)');
+  scoped(program.command('allow').description('allow a host, for this session by default').argument('<host>', 'an allowlist entry: host, *.host, .host, host:port, ip:ADDRESS, @group'))
+    .option('--once', 'only answer the requests to it that are waiting now')
+    .action(async (host: string, opts: ScopeFlags) => {
+      const { changePolicy } = await import('./commands/policy.js');
+      await changePolicy(ctx, 'allow', host, opts);
+    });
+  scoped(program.command('deny').description('deny a host (the denylist beats the allowlist), for this session by default').argument('<host>', 'an entry in the same grammar'))
+    .option('--once', 'only refuse the requests to it that are waiting now')
+    .action(async (host: string, opts: ScopeFlags) => {
+      const { changePolicy } = await import('./commands/policy.js');
+      await changePolicy(ctx, 'deny', host, opts);
+    });
+  program
+    .command('blocked')
+    .description('hosts the proxy refused, with counts and when last')
+    .argument('[session]', 'one session (default: all running)')
+    .option('--json', 'machine-readable output')
+    .action(async (session: string | undefined, opts: { json?: boolean }) => {
+      const { blocked } = await import('./commands/policy.js');
+      await blocked(ctx, session, opts);
+    });
+  program
+    .command('approvals')
+    .description('requests held in ask mode, waiting for a decision')
+    .option('--json', 'machine-readable output')
+    .option('--watch', 'stay and report new held requests (requests are held only while someone watches)')
+    .action(async (opts: { json?: boolean; watch?: boolean }) => {
+      const { approvals } = await import('./commands/policy.js');
+      await approvals(ctx, opts);
+    });
+  program
+    .command('approve')
+    .description('answer a held request')
+    .argument('<id>', 'the request id shown by paude approvals')
+    .option('--scope <scope>', 'once, session, project or global', 'once')
+    .option('--deny', 'refuse it instead')
+    .action(async (id: string, opts: { scope?: string; deny?: boolean }) => {
+      const { approve } = await import('./commands/policy.js');
+      await approve(ctx, id, opts);
     });
 
   program

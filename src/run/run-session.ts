@@ -24,6 +24,7 @@ import { newSessionId } from './session-id.js';
 import { sessionImages } from './session-images.js';
 import { passthrough, type Stdio } from './terminal.js';
 import { workspaceLayout } from './workspace-mounts.js';
+import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
 
 export type SessionCommand = { kind: 'claude'; args: string[] } | { kind: 'shell'; command: string[] };
@@ -114,6 +115,23 @@ export async function runSession(o: RunOptions): Promise<number> {
       },
     });
     const agent = engine.docker.getContainer(sandbox.agentId);
+    await writeSessionRecord(paths.sessionsDir, {
+      version: 1,
+      id,
+      projectRoot: project.root,
+      workdir,
+      backend: engine.flavor,
+      endpoint: engine.endpoint,
+      startedAt: new Date().toISOString(),
+      command,
+      policy: {
+        mode: policy.mode,
+        approvalTimeoutSeconds: policy.approvalTimeoutSeconds,
+        // Project approvals are read live from their store, not frozen here.
+        allow: policy.allow.filter((e) => e.source !== 'approval').map((e) => ({ text: e.text, source: e.source })),
+        deny: policy.deny.filter((e) => e.source !== 'approval').map((e) => ({ text: e.text, source: e.source })),
+      },
+    });
 
     // The container's own copy of ~/.claude and the project's .claude (nothing goes back).
     const owner = { uid: agentUser.uid, gid: agentUser.gid };

@@ -63,7 +63,7 @@ export async function startUpstream(address: string): Promise<Upstream> {
     extraPort,
     seen,
     close: async () => {
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await Promise.all(servers.filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
 }

@@ -1,0 +1,172 @@
+/** paude allow / deny / blocked / approvals / approve: the network policy from the command line. */
+import { join } from 'node:path';
+import { findProject, resolvePaths } from '../../config/paths.js';
+import { UsageError } from '../../errors.js';
+import { ApprovalBroker, type HeldRequest } from '../../policy/approval-broker.js';
+import { LogFollower } from '../../policy/log-follower.js';
+import { PolicyService, type StoredScope } from '../../policy/policy-service.js';
+import { canonicalEntry, type PolicyEffect } from '../../policy/policy-stores.js';
+import { parseAccessLine, type ProxyEvent } from '../../policy/proxy-event.js';
+import { ProxyStateDir } from '../../policy/proxy-state.js';
+import { defaultSession, listSessionRecords, resolveSession, sessionDir, type SessionRecord } from '../../sessions/session-record.js';
+import type { CliContext } from '../program.js';
+
+export interface ScopeFlags {
+  session?: string;
+  project?: boolean;
+  global?: boolean;
+  once?: boolean;
+}
+
+function scopeOf(flags: ScopeFlags): StoredScope | 'once' {
+  const chosen = [flags.project && 'project', flags.global && 'global', flags.once && 'once'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one scope, not ${chosen.join(' and ')}`);
+  return (chosen[0] as 'project' | 'global' | 'once' | undefined) ?? 'session';
+}
+
+async function sessions(ctx: CliContext): Promise<{ records: SessionRecord[]; paths: ReturnType<typeof resolvePaths> }> {
+  const paths = resolvePaths(ctx.env);
+  const { records, warnings } = await listSessionRecords(paths.sessionsDir);
+  for (const w of warnings) ctx.stderr.write(`paude: warning: ${w}\n`);
+  return { records, paths };
+}
+
+function pick(ctx: CliContext, records: SessionRecord[], ref: string | undefined): SessionRecord {
+  return ref ? resolveSession(records, ref) : defaultSession(records, findProject(ctx.cwd).root);
+}
+
+function stateOf(sessionsDir: string, id: string): ProxyStateDir {
+  return new ProxyStateDir(join(sessionDir(sessionsDir, id), 'proxy'));
+}
+
+export async function changePolicy(ctx: CliContext, effect: PolicyEffect, host: string, flags: ScopeFlags): Promise<void> {
+  const entry = canonicalEntry(host);
+  const scope = scopeOf(flags);
+  const { records, paths } = await sessions(ctx);
+  if (scope === 'once') {
+    const session = pick(ctx, records, flags.session);
+    const broker = new ApprovalBroker(stateOf(paths.sessionsDir, session.id), session.id);
+    const held = (await broker.pending()).filter((h) => canonicalEntry(h.host) === entry || `${h.host}:${h.port}` === entry);
+    if (held.length === 0) throw new UsageError(`no request to ${entry} is waiting in ${session.id}; --once answers a held request (see paude approvals)`);
+    for (const h of held) await broker.decide(h.id, effect);
+    ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.length} waiting request${held.length > 1 ? 's' : ''} to ${entry} in ${session.id}, once\n`);
+    return;
+  }
+  const session = scope === 'session' || flags.session ? pick(ctx, records, flags.session) : undefined;
+  const service = new PolicyService(paths);
+  const updated = await service.apply({ effect, entry, scope, session, projectRoot: session?.projectRoot ?? findProject(ctx.cwd).root });
+  const where = scope === 'session' ? `for ${session?.id}` : scope === 'project' ? `for project ${session?.projectRoot ?? findProject(ctx.cwd).root}` : 'globally';
+  ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${entry} ${where}${updated.length ? `; in effect now in ${updated.join(', ')}` : ''}\n`);
+  // Held requests the change decides are released by the proxy itself.
+}
+
+export interface BlockedHost {
+  host: string;
+  port: number;
+  count: number;
+  last: number;
+  rule: string;
+  session: string;
+}
+
+async function readEvents(sessionsDir: string, id: string): Promise<ProxyEvent[]> {
+  const events: ProxyEvent[] = [];
+  const follower = new LogFollower(stateOf(sessionsDir, id).accessLog, (lines) => {
+    for (const l of lines) {
+      const e = parseAccessLine(l.line, id, l.offset);
+      if (e) events.push(e);
+    }
+  });
+  await follower.poll();
+  return events;
+}
+
+export async function blocked(ctx: CliContext, ref: string | undefined, opts: { json?: boolean }): Promise<void> {
+  const { records, paths } = await sessions(ctx);
+  const chosen = ref ? [resolveSession(records, ref)] : records;
+  const byHost = new Map<string, BlockedHost>();
+  for (const r of chosen) {
+    for (const e of await readEvents(paths.sessionsDir, r.id)) {
+      if (e.decision !== 'deny') continue;
+      const key = `${r.id} ${e.host}:${e.port}`;
+      const b = byHost.get(key) ?? { host: e.host, port: e.port, count: 0, last: 0, rule: e.rule, session: r.id };
+      b.count++;
+      if (e.time >= b.last) {
+        b.last = e.time;
+        b.rule = e.rule;
+      }
+      byHost.set(key, b);
+    }
+  }
+  const rows = [...byHost.values()].sort((a, b) => b.last - a.last);
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, last: new Date(r.last).toISOString() })), null, 2)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    ctx.stdout.write(chosen.length ? 'nothing blocked\n' : 'no session is running\n');
+    return;
+  }
+  ctx.stdout.write(table(['SESSION', 'HOST', 'PORT', 'COUNT', 'LAST', 'WHY'], rows.map((r) => [r.session, r.host, String(r.port), String(r.count), new Date(r.last).toLocaleTimeString(), r.rule])));
+}
+
+export async function approvals(ctx: CliContext, opts: { json?: boolean; watch?: boolean }): Promise<void> {
+  const { records, paths } = await sessions(ctx);
+  const all = async (): Promise<HeldRequest[]> => (await Promise.all(records.map((r) => new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id).pending()))).flat();
+  if (!opts.watch) {
+    const held = await all();
+    if (opts.json) ctx.stdout.write(`${JSON.stringify(held.map((h) => ({ ...h, since: new Date(h.since).toISOString() })), null, 2)}\n`);
+    else if (held.length === 0) ctx.stdout.write('no request is waiting\n');
+    else ctx.stdout.write(table(['ID', 'SESSION', 'HOST', 'PORT', 'METHOD', 'WAITING'], held.map((h) => [h.id, h.session, h.host, String(h.port), h.method, `${Math.round((Date.now() - h.since) / 1000)}s`])));
+    return;
+  }
+  // --watch: be the one who is asked, until interrupted.
+  if (records.length === 0) throw new UsageError('no session is running to watch');
+  const brokers = records.map((r) => new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id));
+  const leaves = await Promise.all(brokers.map((b) => b.present()));
+  const seen = new Set<string>();
+  const stops = brokers.map((b) =>
+    b.watch((held) => {
+      for (const h of held) {
+        if (seen.has(h.id)) continue;
+        seen.add(h.id);
+        const line = { ...h, since: new Date(h.since).toISOString() };
+        ctx.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `waiting: ${h.id} ${h.session} ${h.method} ${h.host}:${h.port} (answer with: paude approve ${h.id} [--scope once|session|project|global] [--deny])\n`);
+      }
+    }),
+  );
+  ctx.stderr.write(`watching ${records.length} session${records.length > 1 ? 's' : ''} for held requests; Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  stops.forEach((s) => s());
+  await Promise.all(leaves.map((l) => l()));
+}
+
+export async function approve(ctx: CliContext, id: string, opts: { scope?: string; deny?: boolean }): Promise<void> {
+  const scope = opts.scope ?? 'once';
+  if (!['once', 'session', 'project', 'global'].includes(scope)) throw new UsageError(`--scope must be once, session, project or global, not "${scope}"`);
+  const { records, paths } = await sessions(ctx);
+  for (const r of records) {
+    const broker = new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id);
+    const held = (await broker.pending()).find((h) => h.id === id);
+    if (!held) continue;
+    const effect: PolicyEffect = opts.deny ? 'deny' : 'allow';
+    if (scope !== 'once') {
+      const entry = held.port === 80 || held.port === 443 ? held.host : `${held.host}:${held.port}`;
+      await new PolicyService(paths).apply({ effect, entry, scope: scope as StoredScope, session: r });
+    }
+    // The policy change may already have released it; answering a released request is no error.
+    await broker.decide(id, effect).catch(() => undefined);
+    ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.host}:${held.port} for ${r.id} (${scope})\n`);
+    return;
+  }
+  throw new UsageError(`no held request ${id} in any running session (it may have timed out); see paude approvals`);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}

@@ -1,0 +1,91 @@
+/** paude allow / deny / blocked / approvals / approve against a running session, through the real binary. */
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEngines } from '../support/engine-test.js';
+import { PAUDE_BIN, runPaude } from '../support/run-cli.js';
+import { startLiveSession, waitFor, type LiveSession } from '../support/session-fixture.js';
+
+describeEngines('policy commands on a running session', (engine) => {
+  describe('restricted mode', () => {
+    let s: LiveSession;
+    beforeAll(async () => {
+      s = await startLiveSession(engine, { mode: 'restricted' }, ['allowed.test', 'other.test']);
+    });
+    afterAll(async () => void (await s.stop()));
+
+    it('allows and denies a host for the session, in effect on the next request', async () => {
+      expect((await s.curl(['http://allowed.test/'])).status).toBe('403');
+      const allow = await runPaude(['allow', 'allowed.test'], { cwd: s.ws, env: s.env });
+      expect(allow.stderr).toBe('');
+      expect(allow.stdout.trim()).toBe(`allowed allowed.test for ${s.id}; in effect now in ${s.id}`);
+      expect((await s.curl(['http://allowed.test/'])).status).toBe('200');
+      const deny = await runPaude(['deny', 'allowed.test', '--session', s.id.slice('paude-'.length, 'paude-'.length + 4)], { cwd: '/', env: s.env });
+      expect(deny.code).toBe(0);
+      expect((await s.curl(['http://allowed.test/'])).status).toBe('403');
+    });
+
+    it('lists what was blocked, with counts', async () => {
+      await s.curl(['http://other.test/']);
+      await s.curl(['http://other.test/']);
+      const r = await runPaude(['blocked', '--json'], { cwd: s.ws, env: s.env });
+      const rows = JSON.parse(r.stdout) as Array<{ host: string; count: number; session: string; rule: string }>;
+      expect(rows.find((x) => x.host === 'other.test')).toMatchObject({ count: 2, session: s.id, rule: 'not-allowed' });
+      const human = await runPaude(['blocked'], { cwd: s.ws, env: s.env });
+      expect(human.stdout).toMatch(/^SESSION\s+HOST\s+PORT\s+COUNT\s+LAST\s+WHY$/m);
+    });
+
+    it('keeps project approvals out of the repository', async () => {
+      const before = await readdir(s.ws);
+      const r = await runPaude(['allow', 'other.test', '--project'], { cwd: s.ws, env: s.env });
+      expect(r.code).toBe(0);
+      expect((await s.curl(['http://other.test/'])).status).toBe('200');
+      expect(await readdir(s.ws)).toEqual(before);
+      expect(await readdir(join(s.dataDir, 'projects'))).toHaveLength(1);
+    });
+
+    it('refuses a malformed host before changing anything', async () => {
+      const r = await runPaude(['allow', 'http://evil.example/x'], { cwd: s.ws, env: s.env });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('"http://evil.example/x" is not a domain');
+    });
+
+    it('removes the whole session when paude is stopped', async () => {
+      expect(await s.stop()).toBe(143);
+      const left = await engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`paude.session=${s.id}`] }) });
+      expect(left).toEqual([]);
+    });
+  });
+
+  describe('ask mode', () => {
+    let s: LiveSession;
+    beforeAll(async () => {
+      s = await startLiveSession(engine, { mode: 'ask', approvalTimeoutSeconds: 20 }, ['held.test']);
+    });
+    afterAll(async () => void (await s.stop()));
+
+    it('holds a request while someone watches and releases it on approve --scope session', async () => {
+      const watcher = spawn(process.execPath, [PAUDE_BIN, 'approvals', '--watch', '--json'], { cwd: s.ws, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      engine.defer(() => Promise.resolve(watcher.kill('SIGTERM')));
+      let out = '';
+      watcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(async () => ((await readdir(join(s.dataDir, 'sessions', s.id, 'proxy', 'watchers'))).length > 0 ? true : undefined), 10_000);
+
+      const request = s.curl(['http://held.test/waiting']);
+      const held = await waitFor(async () => Promise.resolve(out.split('\n').find((l) => l.includes('held.test'))), 10_000);
+      const { id } = JSON.parse(held) as { id: string };
+      const listed = await runPaude(['approvals', '--json'], { cwd: s.ws, env: s.env });
+      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, host: 'held.test', port: 80, method: 'GET', session: s.id })]);
+
+      const approved = await runPaude(['approve', id, '--scope', 'session'], { cwd: s.ws, env: s.env });
+      expect(approved.stdout.trim()).toBe(`allowed held.test:80 for ${s.id} (session)`);
+      expect((await request).status).toBe('200');
+      // The session now allows it outright: nothing is held.
+      const started = Date.now();
+      expect((await s.curl(['http://held.test/again'])).status).toBe('200');
+      expect(Date.now() - started).toBeLessThan(2000);
+      watcher.kill('SIGTERM');
+    });
+  });
+});
