@@ -24,6 +24,7 @@ import { newSessionId } from './session-id.js';
 import { sessionImages } from './session-images.js';
 import { passthrough, type Stdio } from './terminal.js';
 import { workspaceLayout } from './workspace-mounts.js';
+import { ProtectedPathGuard } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
 
@@ -76,10 +77,19 @@ export async function runSession(o: RunOptions): Promise<number> {
   const hasSecrets = Object.keys(creds.secrets).length > 0;
   const labels = { ...o.labels, 'paude.workspace': project.root };
 
+  const quarantine = join(paths.dataDir, 'quarantine', id);
+  const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
+  guard.start();
   let sandbox: Sandbox | undefined;
   const cleanup = async (): Promise<void> => {
     await removeSandbox(engine, id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true });
+    const moved = await guard.stop();
+    if (moved.length > 0) {
+      o.stdio.stderr.write(
+        `paude: the session created ${moved.join(', ')}, which paude protects (they configure or run things on your host); moved to ${quarantine} — review before moving anything back\n`,
+      );
+    }
   };
   try {
     sandbox = await startSandbox(engine, {

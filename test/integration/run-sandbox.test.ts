@@ -94,6 +94,7 @@ describeEngines('paude sessions, end to end', (engine) => {
   it('writes the workspace, but never its protected paths on the host', async () => {
     const script = [
       'echo made > made.txt',
+      'echo "eval evil" > .envrc; echo envrc=$?',
       'echo "#!/bin/sh" > .git/hooks/pre-commit 2>/dev/null; echo hook=$?',
       'echo "[alias] x = !evil" >> .git/config 2>/dev/null; echo gitconfig=$?',
       'echo "{}" > .mcp.json 2>/dev/null; echo mcp=$?',
@@ -116,6 +117,12 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(await readFile(join(ws, '.git', 'config'), 'utf8')).toBe('[core]\n\tbare = false\n');
     expect(await readFile(join(ws, '.mcp.json'), 'utf8')).toBe('{"mcpServers":{}}\n');
     expect(await readFile(join(ws, '.claude', 'settings.json'), 'utf8')).toBe('{"permissions":{}}\n');
+    // A protected path that did not exist is taken out of the repository and kept aside.
+    expect(r.stdout).toContain('envrc=0');
+    await expect(readFile(join(ws, '.envrc'))).rejects.toThrow();
+    const quarantined = /moved to (\S+) /.exec(r.stderr)?.[1];
+    expect(r.stderr).toContain('the session created .envrc');
+    expect(await readFile(join(quarantined ?? '', '.envrc'), 'utf8')).toBe('eval evil\n');
   });
 
   it('runs the agent as non-root with no capabilities and no network interface but loopback', async () => {

@@ -1,0 +1,66 @@
+/**
+ * Protected paths that do not exist when a session starts cannot be mounted read-only (the
+ * mount point would have to be created in the user's repository). The agent could create them
+ * — an .envrc that direnv runs, an .mcp.json Claude Code loads on the host — so paude watches
+ * for them during the session and moves any that appear into a quarantine directory outside
+ * the repository, and checks once more when the session ends.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { cp, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export class ProtectedPathGuard {
+  private watchers: FSWatcher[] = [];
+  private readonly moved = new Set<string>();
+  private checking: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly root: string,
+    private readonly watched: readonly string[],
+    private readonly quarantine: string,
+  ) {}
+
+  start(): void {
+    const dirs = new Set(this.watched.map((rel) => dirname(join(this.root, rel))));
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, () => this.schedule());
+        w.on('error', () => undefined);
+        this.watchers.push(w);
+      } catch {
+        // The parent does not exist either; the final check still covers it.
+      }
+    }
+  }
+
+  /** Stops watching, checks one last time, and returns what was quarantined (relative paths). */
+  async stop(): Promise<string[]> {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    this.schedule();
+    await this.checking;
+    return [...this.moved];
+  }
+
+  private schedule(): void {
+    this.checking = this.checking.then(() => this.check()).catch(() => undefined);
+  }
+
+  private async check(): Promise<void> {
+    for (const rel of this.watched) {
+      const source = join(this.root, rel);
+      if (!(await lstat(source).then(() => true, () => false))) continue;
+      const target = join(this.quarantine, rel);
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      await rm(target, { recursive: true, force: true });
+      try {
+        await rename(source, target);
+      } catch {
+        // Another file system: copy, then remove.
+        await cp(source, target, { recursive: true, verbatimSymlinks: true });
+        await rm(source, { recursive: true, force: true });
+      }
+      this.moved.add(rel);
+    }
+  }
+}
