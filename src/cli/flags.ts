@@ -19,9 +19,10 @@ export function checkNetworkFlag(value: string): void {
   if (!parsed.ok) throw new UsageError(`--network-allow: ${describeEntryProblem(value, parsed.problem)}`);
 }
 
-export function toOverrides(flags: ConfigFlags): FlagOverrides {
+export function toOverrides(flags: ConfigFlags, env: NodeJS.ProcessEnv = {}): FlagOverrides {
   flags.networkAllow?.forEach(checkNetworkFlag);
   return {
+    ...(env.PAUDE_BASE_IMAGE ? { baseImage: env.PAUDE_BASE_IMAGE } : {}),
     ...(flags.networkAllow?.length ? { networkAllow: flags.networkAllow } : {}),
     ...(flags.allowNetwork ? { allowNetwork: true } : {}),
     ...(flags.backend ? { backend: flags.backend } : {}),

@@ -19,6 +19,8 @@ export interface FlagOverrides {
   /** --allow-network: open mode. */
   allowNetwork?: boolean;
   backend?: BackendType;
+  /** PAUDE_BASE_IMAGE: the base for built images (air-gapped hosts, CI). */
+  baseImage?: string;
 }
 
 export interface LoadConfigOptions {
@@ -117,6 +119,7 @@ function flagLayer(flags: FlagOverrides | undefined): Layer | undefined {
     };
   }
   if (flags.backend) value.backend = { type: flags.backend };
+  if (flags.baseImage) value.image = { base: flags.baseImage };
   if (Object.keys(value).length === 0) return undefined;
-  return { source: { kind: 'flag', origin: 'command line' }, value };
+  return { source: { kind: 'flag', origin: flags.baseImage && Object.keys(value).length === 1 ? 'PAUDE_BASE_IMAGE' : 'command line' }, value };
 }

@@ -5,7 +5,7 @@ import { loadTrustedConfig } from '../load-trusted-config.js';
 import type { CliContext } from '../program.js';
 
 export async function configShow(ctx: CliContext, opts: ConfigFlags & { json?: boolean }): Promise<void> {
-  const resolved = await loadTrustedConfig(ctx, toOverrides(opts));
+  const resolved = await loadTrustedConfig(ctx, toOverrides(opts, ctx.env));
   for (const w of resolved.warnings) ctx.stderr.write(`paude: warning: ${w}\n`);
   const rows = flattenJson(resolved.config).map(([path, value]) => ({ path, value, source: sourceOf(resolved.sources, path) ?? { kind: 'default' as const } }));
 

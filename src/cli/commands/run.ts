@@ -15,7 +15,7 @@ export async function run(ctx: CliContext, args: string[], flags: RunFlags): Pro
   return runSession({
     cwd: ctx.cwd,
     env: ctx.env,
-    flags: toOverrides(flags),
+    flags: toOverrides(flags, ctx.env),
     command: flags.shell ? { kind: 'shell', command: args } : { kind: 'claude', args: claudeArgs },
     rebuild: flags.rebuild === true,
     stdio: { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr },
