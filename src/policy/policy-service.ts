@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { PaudePaths } from '../config/paths.js';
 import { displayPath } from '../config/paths.js';
-import { listSessionRecords, sessionDir, type SessionRecord } from '../sessions/session-record.js';
+import { listSessionRecords, sessionDir, writeSessionRecord, type SessionRecord } from '../sessions/session-record.js';
 import { parseNetworkEntry, formatNetworkRule } from './network-entry.js';
 import type { EffectivePolicy, PolicyEntry, RuleSource } from './effective-policy.js';
 import { renderPolicyRules } from './policy-rules.js';
@@ -80,9 +80,17 @@ export class PolicyService {
       }
       case 'global': {
         await changeGlobalConfig(this.paths.globalConfigFile, displayPath(this.paths.globalConfigFile, process.cwd()), change.effect, entry);
-        // Running sessions read no config files: the change reaches them as a session change.
-        for (const r of records) await changeScopedRules(sessionRulesFile(this.paths.dataDir, r.id), change.effect, entry);
-        affected = records;
+        // Running sessions read no config files: the change reaches them as a session change,
+        // and what they froze from the global file at start is corrected the same way.
+        const other = change.effect === 'allow' ? 'deny' : 'allow';
+        affected = [];
+        for (const r of records) {
+          await changeScopedRules(sessionRulesFile(this.paths.dataDir, r.id), change.effect, entry);
+          const kept = r.policy[other].filter((e) => !(e.source === 'global' && canonicalEntry(e.text) === entry));
+          const updated = { ...r, policy: { ...r.policy, [other]: kept } };
+          if (kept.length !== r.policy[other].length) await writeSessionRecord(this.paths.sessionsDir, updated);
+          affected.push(updated);
+        }
         break;
       }
     }

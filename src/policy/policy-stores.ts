@@ -77,8 +77,12 @@ export async function changeScopedRules(file: string, effect: PolicyEffect, entr
   const rules = await readScopedRules(file);
   const other = effect === 'allow' ? 'deny' : 'allow';
   const before = JSON.stringify(rules);
-  rules[other] = rules[other].filter((e) => e !== text);
-  if (!rules[effect].includes(text)) rules[effect].push(text);
+  const same = (e: string): boolean => {
+    const p = parseNetworkEntry(e);
+    return p.ok ? formatNetworkRule(p.rule) === text : e === text;
+  };
+  rules[other] = rules[other].filter((e) => !same(e));
+  if (!rules[effect].some(same)) rules[effect].push(text);
   const next = { ...rules, ...extra };
   if (JSON.stringify(next) === before) return false;
   await writeFileAtomic(file, JSON.stringify(next, null, 2) + '\n');
@@ -110,7 +114,17 @@ export async function changeGlobalConfig(file: string, display: string, effect: 
   const other = current.network?.[otherKey] ?? [];
   let next = source;
   const format = { formattingOptions: { insertSpaces: true, tabSize: 2 } };
-  if (other.some(sameRule)) next = applyEdits(next, modify(next, ['network', otherKey], other.filter((e) => !sameRule(e)), format));
+  // Removed one element at a time, from the end, so comments on the others stay. jsonc-parser
+  // mangles the removal of the last element of a one-line list: then the list is rewritten.
+  const kept = other.filter((e) => !sameRule(e));
+  if (kept.length !== other.length) {
+    let removed = next;
+    for (let i = other.length - 1; i >= 0; i--) {
+      if (sameRule(other[i] ?? '')) removed = applyEdits(removed, modify(removed, ['network', otherKey, i], undefined, format));
+    }
+    const check = (parse(removed) as { network?: Record<string, unknown> } | undefined)?.network?.[otherKey];
+    next = JSON.stringify(check) === JSON.stringify(kept) ? removed : applyEdits(next, modify(next, ['network', otherKey], kept, format));
+  }
   if (!list.some(sameRule)) next = applyEdits(next, modify(next, ['network', listKey, list.length], text, { ...format, isArrayInsertion: true }));
   if (next === source) return false;
   const check = PaudeFileSchema.safeParse(parse(next), { reportInput: true });

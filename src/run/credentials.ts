@@ -4,6 +4,7 @@
  * start into a tmpfs file that only the agent's user can read, and Claude Code reads it
  * through its apiKeyHelper setting. Provider settings that are not secret go in as variables.
  */
+import { isIP } from 'node:net';
 import type { EffectiveConfig } from '../config/defaults.js';
 
 export const SECRETS_DIR = '/run/paude-secrets';
@@ -34,12 +35,8 @@ export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.Proces
       const base = hostEnv.ANTHROPIC_BASE_URL;
       if (base) {
         out.env.ANTHROPIC_BASE_URL = base;
-        try {
-          const url = new URL(base);
-          out.allow.push(url.port ? `${url.hostname}:${url.port}` : url.hostname);
-        } catch {
-          // An invalid URL is Claude Code's to report.
-        }
+        const entry = allowEntryForUrl(base);
+        if (entry) out.allow.push(entry);
       }
       return out;
     }
@@ -73,4 +70,20 @@ export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.Proces
       return out;
     }
   }
+}
+
+/** The allowlist entry that opens a URL's host and port (`ip:` for addresses), if it has one. */
+export function allowEntryForUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined; // An invalid URL is Claude Code's to report.
+  }
+  if (!/^https?:$/.test(url.protocol) || url.hostname === '') return undefined;
+  const host = url.hostname;
+  const port = url.port ? `:${url.port}` : '';
+  if (host.startsWith('[')) return `ip:${host}${port}`;
+  if (isIP(host) === 4) return `ip:${host}${port}`;
+  return `${host}${port}`;
 }

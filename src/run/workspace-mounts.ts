@@ -25,8 +25,12 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
   const binds = [`${root}:${root}:rw`];
   const watched: string[] = [];
   let claudeDir: string | undefined;
+  const seen = new Set<string>();
   for (const rel of [...PROTECTED_PATHS, ...extraProtected]) {
     const path = join(root, rel);
+    // `./.envrc` and `.envrc` are one mount point; engines refuse a duplicate.
+    if (seen.has(path)) continue;
+    seen.add(path);
     if (!inside(root, path)) continue;
     if (rel === '.claude') {
       if (isDirectory(path)) claudeDir = path;
@@ -46,7 +50,7 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
 
 function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep);
 }
 
 function isDirectory(path: string): boolean {

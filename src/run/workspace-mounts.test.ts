@@ -1,0 +1,205 @@
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PROTECTED_PATHS, workspaceLayout } from './workspace-mounts.js';
+
+let base: string;
+let root: string;
+
+beforeEach(async () => {
+  base = await realpath(await mkdtemp(join(tmpdir(), 'paude-workspace-')));
+  root = join(base, 'project');
+  await mkdir(root);
+});
+
+afterEach(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function dir(rel: string): Promise<void> {
+  await mkdir(join(root, rel), { recursive: true });
+}
+
+async function file(rel: string, text = ''): Promise<void> {
+  await mkdir(join(root, rel, '..'), { recursive: true });
+  await writeFile(join(root, rel), text);
+}
+
+const ro = (rel: string): string => `${join(root, rel)}:${join(root, rel)}:ro`;
+/** Container-side targets of binds (host:container[:mode]). */
+const targets = (binds: readonly string[]): string[] => binds.map((b) => b.split(':')[1] ?? '');
+
+describe('workspaceLayout: the workspace itself', () => {
+  it('binds the workspace read-write at the same path, and nothing else for an empty workspace', () => {
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.binds).toEqual([`${root}:${root}:rw`]);
+    expect(layout.isolated).toEqual([]);
+    expect(layout.claudeDir).toBeUndefined();
+    // Every protected path except .claude is watched for appearing during the session.
+    expect(layout.watched).toEqual([...PROTECTED_PATHS]);
+  });
+});
+
+describe('workspaceLayout: protected paths', () => {
+  it('binds every existing protected path read-only over itself', async () => {
+    await dir('.git/hooks');
+    await file('.git/config', '[core]\n');
+    await file('.mcp.json', '{}');
+    await file('paude.json', '{}');
+    await dir('.devcontainer');
+    await dir('.vscode');
+    await file('.envrc', 'export X=1\n');
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.binds).toEqual([
+      `${root}:${root}:rw`,
+      ro('.git/hooks'),
+      ro('.git/config'),
+      ro('.mcp.json'),
+      ro('paude.json'),
+      ro('.devcontainer'),
+      ro('.vscode'),
+      ro('.envrc'),
+    ]);
+    expect(layout.watched).toEqual(['.claude']);
+  });
+
+  it('lists missing protected paths in watched, and binds only the existing ones', async () => {
+    await dir('.git/hooks');
+    await file('.envrc');
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.binds).toEqual([`${root}:${root}:rw`, ro('.git/hooks'), ro('.envrc')]);
+    expect(layout.watched).toEqual(['.git/config', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode']);
+  });
+
+  it('protects extra `protect` entries the same way: existing ones bound, missing ones watched', async () => {
+    await file('Makefile');
+    await dir('scripts/ci');
+    const layout = workspaceLayout(root, ['Makefile', 'scripts/ci', '.tool-versions'], []);
+    expect(layout.binds).toContain(ro('Makefile'));
+    expect(layout.binds).toContain(ro('scripts/ci'));
+    expect(layout.watched).toContain('.tool-versions');
+  });
+
+  it('ignores protect entries that point outside the workspace or at the workspace itself', async () => {
+    await mkdir(join(base, 'outside'));
+    const layout = workspaceLayout(root, ['../outside', '/etc', '.', ''], []);
+    expect(layout.binds.filter((b) => b.includes('outside'))).toEqual([]);
+    expect(layout.watched).not.toContain('../outside');
+    expect(layout.binds[0]).toBe(`${root}:${root}:rw`);
+    expect(layout.binds.filter((b) => b.startsWith(`${root}:`))).toHaveLength(1);
+  });
+
+  it('offers .claude as claudeDir when it is a directory, and never bind-mounts it', async () => {
+    await dir('.claude/commands');
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.claudeDir).toBe(join(root, '.claude'));
+    expect(layout.binds.some((b) => b.includes('.claude'))).toBe(false);
+    expect(layout.watched).not.toContain('.claude');
+  });
+
+  it('watches .claude when it is a file rather than a directory', async () => {
+    await file('.claude', 'not a directory');
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.claudeDir).toBeUndefined();
+    expect(layout.watched).toContain('.claude');
+    expect(layout.binds.some((b) => b.includes('.claude'))).toBe(false);
+  });
+
+  it('a .git FILE (a worktree) gives no binds for hooks or config', async () => {
+    await file('.git', 'gitdir: /elsewhere/.git/worktrees/feature\n');
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.binds.some((b) => b.includes('.git'))).toBe(false);
+  });
+
+  it('does not bind symlinked protected paths (a bind would follow the link out of the workspace), nor watch them', async () => {
+    await mkdir(join(base, 'dotfiles'));
+    await writeFile(join(base, 'dotfiles', 'envrc'), 'export SECRET=1\n');
+    await symlink(join(base, 'dotfiles', 'envrc'), join(root, '.envrc'));
+    await symlink(join(base, 'dotfiles'), join(root, '.vscode'));
+    await file('config/mcp.json', '{}');
+    await symlink('config/mcp.json', join(root, '.mcp.json'));
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.binds).toEqual([`${root}:${root}:rw`]);
+    // Neither bound nor watched: the link (and an in-workspace target such as config/mcp.json)
+    // stays writable through the workspace bind, and nothing reports a change afterwards.
+    expect(layout.watched).not.toContain('.envrc');
+    expect(layout.watched).not.toContain('.vscode');
+    expect(layout.watched).not.toContain('.mcp.json');
+  });
+
+  it('watches a dangling symlink at a protected path as if it were missing', async () => {
+    await symlink(join(base, 'nowhere'), join(root, '.mcp.json'));
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.binds).toEqual([`${root}:${root}:rw`]);
+    expect(layout.watched).toContain('.mcp.json');
+  });
+
+  // BUG: a `protect` entry that repeats a built-in protected path (".vscode", or "./.envrc")
+  // produces the same read-only bind twice. Docker refuses such a container ("Duplicate mount
+  // point"), Podman too ("duplicate mount destination"), so every session of that project fails
+  // to start. Input: .vscode exists, protect: [".vscode", "./.envrc"], .envrc exists.
+  // Expected: each container path bound once. Actual: ro binds for .vscode and .envrc appear twice.
+  it('binds each path at most once, even when `protect` repeats a built-in entry', async () => {
+    await dir('.vscode');
+    await file('.envrc');
+    const layout = workspaceLayout(root, ['.vscode', './.envrc'], []);
+    const t = targets(layout.binds);
+    expect(t).toEqual([...new Set(t)]);
+  });
+
+  // BUG: `inside()` treats any relative path starting with ".." as outside the workspace, so a
+  // protect entry whose name merely begins with two dots (the config schema accepts "..env")
+  // is silently dropped: neither bound read-only nor watched. Input: protect: ["..env"], file
+  // <root>/..env exists. Expected: bound read-only. Actual: not in binds, not in watched.
+  it('protects a path whose name starts with two dots (e.g. "..env")', async () => {
+    await file('..env', 'TOKEN=1\n');
+    const layout = workspaceLayout(root, ['..env'], []);
+    expect(layout.binds).toContain(ro('..env'));
+  });
+});
+
+describe('workspaceLayout: isolated paths', () => {
+  it('shadows existing isolate directories with container-local volumes, keeping each entry its own suffix', async () => {
+    await dir('.venv');
+    await dir('node_modules');
+    await dir('packages/web/node_modules');
+    const layout = workspaceLayout(root, [], ['.venv', 'node_modules', 'packages/web/node_modules']);
+    expect(layout.isolated).toEqual([
+      { suffix: 'iso0', target: join(root, '.venv') },
+      { suffix: 'iso1', target: join(root, 'node_modules') },
+      { suffix: 'iso2', target: join(root, 'packages/web/node_modules') },
+    ]);
+    // Isolation is by volume, never by bind.
+    expect(layout.binds.some((b) => b.includes('node_modules') || b.includes('.venv'))).toBe(false);
+  });
+
+  it('leaves out isolate entries that do not exist or are not directories', async () => {
+    await file('node_modules', 'a file');
+    await dir('target');
+    const layout = workspaceLayout(root, [], ['.venv', 'node_modules', 'target']);
+    expect(layout.isolated.map((v) => v.target)).toEqual([join(root, 'target')]);
+    // Suffixes follow the configured list, so they stay stable as directories come and go.
+    expect(layout.isolated[0]?.suffix).toBe('iso2');
+  });
+
+  it('leaves out an isolate entry that is a symlink to a directory', async () => {
+    await mkdir(join(base, 'cache'));
+    await symlink(join(base, 'cache'), join(root, '.venv'));
+    expect(workspaceLayout(root, [], ['.venv']).isolated).toEqual([]);
+  });
+
+  it('never isolates anything outside the workspace ("../x", "a/../../x", absolute paths) or the workspace itself', async () => {
+    await mkdir(join(base, 'x'));
+    await dir('a');
+    const layout = workspaceLayout(root, [], ['../x', 'a/../../x', join(base, 'x'), '.', '', 'a/..']);
+    expect(layout.isolated).toEqual([]);
+  });
+
+  it('reads an absolute isolate entry inside the workspace (never as a host path)', async () => {
+    // The config schema refuses a leading "/"; should one get through, it cannot name a host path.
+    await dir('build');
+    const layout = workspaceLayout(root, [], ['/build']);
+    expect(layout.isolated).toEqual([{ suffix: 'iso0', target: join(root, 'build') }]);
+  });
+});
