@@ -1,9 +1,13 @@
+import type { Mount } from '../backends/session-backend.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type EffectiveConfig } from '../config/defaults.js';
 import type { Provider } from '../config/schema.js';
 import { parseNetworkEntry } from '../policy/network-entry.js';
 import { agentCredentials, SECRETS_DIR, type AgentCredentials } from './credentials.js';
+
+/** The engine's bind notation, for readable expectations. */
+const toBind = (m: Mount): string => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`;
 
 const HOME = '/home/ada';
 const KEY = 'sk-ant-api03-abcdefghijklmnop';
@@ -107,18 +111,18 @@ describe('agentCredentials: vertex', () => {
       CLOUD_ML_REGION: 'europe-west1',
       GOOGLE_APPLICATION_CREDENTIALS: '/home/paude/.config/gcloud/application_default_credentials.json',
     });
-    expect(out.binds).toContain(`${ADC}:/home/paude/.config/gcloud/application_default_credentials.json:ro`);
+    expect(out.mounts.map(toBind)).toContain(`${ADC}:/home/paude/.config/gcloud/application_default_credentials.json:ro`);
     expect(out.secrets).toEqual({});
   });
 
   it('mounts a configured adcFile instead of the default', () => {
     const out = creds('vertex', {}, { credentials: { gitconfig: false, vertex: { adcFile: '/secure/adc.json' } }, exists: ['/secure/adc.json', ADC] });
-    expect(out.binds).toEqual(['/secure/adc.json:/home/paude/.config/gcloud/application_default_credentials.json:ro']);
+    expect(out.mounts.map(toBind)).toEqual(['/secure/adc.json:/home/paude/.config/gcloud/application_default_credentials.json:ro']);
   });
 
   it('mounts nothing, and does not point GOOGLE_APPLICATION_CREDENTIALS anywhere, when the ADC file is missing', () => {
     const out = creds('vertex', {}, { credentials: { gitconfig: false } });
-    expect(out.binds).toEqual([]);
+    expect(out.mounts.map(toBind)).toEqual([]);
     expect(out.env).toEqual({ CLAUDE_CODE_USE_VERTEX: '1' });
   });
 });
@@ -127,13 +131,13 @@ describe('agentCredentials: bedrock', () => {
   it('sets the Bedrock variables and mounts ~/.aws read-only when it exists', () => {
     const out = creds('bedrock', { AWS_SECRET_ACCESS_KEY: 'host-secret' }, { credentials: { gitconfig: false, bedrock: { region: 'eu-central-1', profile: 'dev' } }, exists: [`${HOME}/.aws`] });
     expect(out.env).toEqual({ CLAUDE_CODE_USE_BEDROCK: '1', AWS_REGION: 'eu-central-1', AWS_PROFILE: 'dev' });
-    expect(out.binds).toEqual([`${HOME}/.aws:/home/paude/.aws:ro`]);
+    expect(out.mounts.map(toBind)).toEqual([`${HOME}/.aws:/home/paude/.aws:ro`]);
     expect(JSON.stringify(out)).not.toContain('host-secret');
   });
 
   it('mounts a configured awsDir, and nothing when it does not exist', () => {
-    expect(creds('bedrock', {}, { credentials: { gitconfig: false, bedrock: { awsDir: '/opt/aws' } }, exists: ['/opt/aws'] }).binds).toEqual(['/opt/aws:/home/paude/.aws:ro']);
-    expect(creds('bedrock', {}, { credentials: { gitconfig: false, bedrock: { awsDir: '/opt/aws' } } }).binds).toEqual([]);
+    expect(creds('bedrock', {}, { credentials: { gitconfig: false, bedrock: { awsDir: '/opt/aws' } }, exists: ['/opt/aws'] }).mounts.map(toBind)).toEqual(['/opt/aws:/home/paude/.aws:ro']);
+    expect(creds('bedrock', {}, { credentials: { gitconfig: false, bedrock: { awsDir: '/opt/aws' } } }).mounts.map(toBind)).toEqual([]);
   });
 });
 
@@ -143,7 +147,7 @@ describe('agentCredentials: azure', () => {
     expect(out.env).toEqual({ CLAUDE_CODE_USE_FOUNDRY: '1', ANTHROPIC_FOUNDRY_RESOURCE: 'my-res' });
     expect(out.secrets).toEqual({ 'anthropic-api-key': KEY });
     expect(out.settings).toEqual({ apiKeyHelper: HELPER });
-    expect(out.binds).toEqual([]);
+    expect(out.mounts.map(toBind)).toEqual([]);
   });
 
   it('reads the key from credentials.azure.apiKeyEnv', () => {
@@ -154,12 +158,12 @@ describe('agentCredentials: azure', () => {
 
 describe('agentCredentials: ~/.gitconfig', () => {
   it.each<Provider>(['anthropic', 'vertex', 'bedrock', 'azure'])('mounts ~/.gitconfig read-only for %s when enabled (the default) and present', (provider) => {
-    expect(creds(provider, {}, { exists: [`${HOME}/.gitconfig`] }).binds).toContain(`${HOME}/.gitconfig:/home/paude/.gitconfig:ro`);
+    expect(creds(provider, {}, { exists: [`${HOME}/.gitconfig`] }).mounts.map(toBind)).toContain(`${HOME}/.gitconfig:/home/paude/.gitconfig:ro`);
   });
 
   it('does not mount it when absent or when credentials.gitconfig is false', () => {
-    expect(creds('anthropic', {}).binds).toEqual([]);
-    expect(creds('anthropic', {}, { credentials: { gitconfig: false }, exists: [`${HOME}/.gitconfig`] }).binds).toEqual([]);
+    expect(creds('anthropic', {}).mounts.map(toBind)).toEqual([]);
+    expect(creds('anthropic', {}, { credentials: { gitconfig: false }, exists: [`${HOME}/.gitconfig`] }).mounts.map(toBind)).toEqual([]);
   });
 });
 
@@ -178,14 +182,14 @@ describe('agentCredentials: the key stays a secret', () => {
           const without = creds(provider, env, options);
           const out = creds(provider, { ...env, ANTHROPIC_API_KEY: key, ANTHROPIC_FOUNDRY_API_KEY: key }, options);
           expect(out.env).toEqual(without.env);
-          expect(out.binds).toEqual(without.binds);
+          expect(out.mounts.map(toBind)).toEqual(without.mounts.map(toBind));
           expect(out.allow).toEqual(without.allow);
           expect(Object.values(out.secrets)).toEqual([key]);
           expect(out.settings).toEqual({ apiKeyHelper: HELPER });
           // Unless the key happens to be ordinary text there (a key "a" is in "/home/ada"), it is nowhere else.
-          const baseline = [...Object.values(without.env), ...without.binds, ...without.allow, HELPER];
+          const baseline = [...Object.values(without.env), ...without.mounts.map(toBind), ...without.allow, HELPER];
           if (baseline.some((w) => w.includes(key))) return;
-          const visible = [...Object.values(out.env), ...out.binds, ...out.allow, String(out.settings.apiKeyHelper)];
+          const visible = [...Object.values(out.env), ...out.mounts.map(toBind), ...out.allow, String(out.settings.apiKeyHelper)];
           for (const v of visible) expect(v).not.toContain(key);
         },
       ),

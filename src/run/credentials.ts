@@ -5,6 +5,7 @@
  * through its apiKeyHelper setting. Provider settings that are not secret go in as variables.
  */
 import { isIP } from 'node:net';
+import type { Mount } from '../backends/session-backend.js';
 import type { EffectiveConfig } from '../config/defaults.js';
 
 export const SECRETS_DIR = '/run/paude-secrets';
@@ -15,16 +16,17 @@ export interface AgentCredentials {
   secrets: Record<string, string>;
   /** Claude Code settings to add (apiKeyHelper). */
   settings: Record<string, unknown>;
-  /** host:container:ro binds (gcloud ADC, ~/.aws, ~/.gitconfig). */
-  binds: string[];
+  /** Read-only mounts (gcloud ADC, ~/.aws, ~/.gitconfig). */
+  mounts: Mount[];
   /** Extra allowlist entries (a custom ANTHROPIC_BASE_URL host). */
   allow: string[];
 }
 
 export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, home: string, exists: (p: string) => boolean): AgentCredentials {
-  const out: AgentCredentials = { env: {}, secrets: {}, settings: {}, binds: [], allow: [] };
+  const out: AgentCredentials = { env: {}, secrets: {}, settings: {}, mounts: [], allow: [] };
+  const ro = (source: string, target: string): void => void out.mounts.push({ source, target, readOnly: true });
   const c = config.credentials;
-  if (c.gitconfig && exists(`${home}/.gitconfig`)) out.binds.push(`${home}/.gitconfig:/home/paude/.gitconfig:ro`);
+  if (c.gitconfig && exists(`${home}/.gitconfig`)) ro(`${home}/.gitconfig`, `/home/paude/.gitconfig`);
   switch (config.provider) {
     case 'anthropic': {
       const key = hostEnv[c.anthropic?.apiKeyEnv ?? 'ANTHROPIC_API_KEY'];
@@ -46,7 +48,7 @@ export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.Proces
       if (c.vertex?.region) out.env.CLOUD_ML_REGION = c.vertex.region;
       const adc = c.vertex?.adcFile ?? `${home}/.config/gcloud/application_default_credentials.json`;
       if (exists(adc)) {
-        out.binds.push(`${adc}:/home/paude/.config/gcloud/application_default_credentials.json:ro`);
+        ro(`${adc}`, `/home/paude/.config/gcloud/application_default_credentials.json`);
         out.env.GOOGLE_APPLICATION_CREDENTIALS = '/home/paude/.config/gcloud/application_default_credentials.json';
       }
       return out;
@@ -56,7 +58,7 @@ export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.Proces
       if (c.bedrock?.region) out.env.AWS_REGION = c.bedrock.region;
       if (c.bedrock?.profile) out.env.AWS_PROFILE = c.bedrock.profile;
       const aws = c.bedrock?.awsDir ?? `${home}/.aws`;
-      if (exists(aws)) out.binds.push(`${aws}:/home/paude/.aws:ro`);
+      if (exists(aws)) ro(`${aws}`, `/home/paude/.aws`);
       return out;
     }
     case 'azure': {

@@ -8,12 +8,11 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { constants as osConstants, homedir } from 'node:os';
 import { join, relative } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { loadConfig, type FlagOverrides } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { defaultDiscoveryEnv, findEngine } from '../backends/engine/discovery.js';
-import { attachContainer, isHttpStatus, type Engine } from '../backends/engine/engine.js';
-import { removeSandbox, startSandbox, type Sandbox } from '../backends/local/local-sandbox.js';
+import { LocalBackend } from '../backends/local/local-backend.js';
+import type { SessionBackend } from '../backends/session-backend.js';
 import { writeTar } from '../images/build-context.js';
 import { buildEffectivePolicy } from '../policy/effective-policy.js';
 import { readScopedRules, projectRulesFile } from '../policy/policy-stores.js';
@@ -41,10 +40,9 @@ export interface RunOptions {
   load?: (flags: FlagOverrides) => Promise<ResolvedConfig>;
   /** Extra name -> address entries for the proxy's hosts file (tests). */
   extraHosts?: Record<string, string>;
-  egressNetwork?: string;
   labels?: Record<string, string>;
   /** Called once the session is up (tests and the detach path use it). */
-  onStarted?: (session: { id: string; sandbox: Sandbox; engine: Engine }) => void;
+  onStarted?: (session: { id: string; backend: SessionBackend }) => void;
 }
 
 const HOME_IN_CONTAINER = '/home/paude';
@@ -75,14 +73,14 @@ export async function runSession(o: RunOptions): Promise<number> {
   const tty = o.stdio.stdin.isTTY === true && o.stdio.stdout.isTTY === true;
   const command = o.command.kind === 'claude' ? ['claude', ...config.claude.args, ...o.command.args] : o.command.command.length ? o.command.command : ['bash', '-l'];
   const hasSecrets = Object.keys(creds.secrets).length > 0;
-  const labels = { ...o.labels, 'paude.workspace': project.root };
+  const labels = { ...o.labels };
 
   const quarantine = join(paths.dataDir, 'quarantine', id);
   const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
   guard.start();
-  let sandbox: Sandbox | undefined;
+  const backend: SessionBackend = new LocalBackend(engine);
   const cleanup = async (): Promise<void> => {
-    await removeSandbox(engine, id).catch(() => undefined);
+    await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true });
     const moved = await guard.stop();
     if (moved.length > 0) {
@@ -92,16 +90,14 @@ export async function runSession(o: RunOptions): Promise<number> {
     }
   };
   try {
-    sandbox = await startSandbox(engine, {
-      sessionId: id,
-      sessionDir,
-      proxyImage: images.proxy,
+    await backend.create({
+      id,
+      stateDir: sessionDir,
+      projectRoot: project.root,
+      workdir,
       policy,
-      extraHosts: { ...config.network.hosts, ...o.extraHosts },
-      egressNetwork: o.egressNetwork,
       labels,
-      waitForProxy: false,
-      startAgent: false,
+      proxy: { image: images.proxy, extraHosts: { ...config.network.hosts, ...o.extraHosts } },
       agent: {
         image: images.agent,
         command,
@@ -113,25 +109,21 @@ export async function runSession(o: RunOptions): Promise<number> {
           ...(hasSecrets ? { PAUDE_SECRETS: '1' } : {}),
           ...(o.command.kind === 'shell' ? {} : { CLAUDE_CONFIG_DIR: `${HOME_IN_CONTAINER}/.claude` }),
         },
-        user: `${agentUser.uid}:${agentUser.gid}`,
-        workdir,
-        binds: [...layout.binds, ...creds.binds],
-        tmpfs: { [SECRETS_DIR]: 'rw,mode=1777,size=1m', '/tmp': 'rw,exec,mode=1777' },
+        user: { uid: agentUser.uid, gid: agentUser.gid },
         tty,
-        volumes: [...layout.isolated.map((v) => ({ suffix: v.suffix, target: v.target })), ...(layout.claudeDir ? [{ suffix: 'claude', target: layout.claudeDir }] : [])],
-        memory: config.resources.memory,
-        pids: config.resources.pids,
-        cpus: config.resources.cpus,
+        mounts: [...layout.mounts, ...creds.mounts],
+        tmpfs: { [SECRETS_DIR]: 'rw,mode=1777,size=1m', '/tmp': 'rw,exec,mode=1777' },
+        localVolumes: [...layout.isolated.map((v) => ({ name: v.suffix, target: v.target })), ...(layout.claudeDir ? [{ name: 'claude', target: layout.claudeDir }] : [])],
+        resources: { memory: config.resources.memory, pids: config.resources.pids, cpus: config.resources.cpus },
       },
     });
-    const agent = engine.docker.getContainer(sandbox.agentId);
     await writeSessionRecord(paths.sessionsDir, {
       version: 1,
       id,
       projectRoot: project.root,
       workdir,
-      backend: engine.flavor,
-      endpoint: engine.endpoint,
+      backend: backend.kind === 'kubernetes' ? 'docker' : backend.kind,
+      endpoint: backend.endpoint,
       startedAt: new Date().toISOString(),
       command,
       policy: {
@@ -147,37 +139,34 @@ export async function runSession(o: RunOptions): Promise<number> {
     const owner = { uid: agentUser.uid, gid: agentUser.gid };
     const copy = await copyClaudeConfig({ home, workspace: project.root, owner, plugins: config.plugins, settings: creds.settings, copyHostConfig: config.claude.copyHostConfig });
     for (const w of copy.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
-    await agent.putArchive(writeTar(copy.entries), { path: HOME_IN_CONTAINER });
+    await backend.copyIntoAgent(id, HOME_IN_CONTAINER, writeTar(copy.entries));
     if (layout.claudeDir) {
       const entries = await directoryEntries(layout.claudeDir, '.', owner);
-      await agent.putArchive(writeTar(entries.filter((e) => e.path !== '.')), { path: layout.claudeDir });
+      await backend.copyIntoAgent(id, layout.claudeDir, writeTar(entries.filter((e) => e.path !== '.')));
     }
 
-    const stream = await attachContainer(engine, sandbox.agentId);
-    const io = passthrough(stream, o.stdio, {
-      tty,
-      demux: (s, out, err) => engine.docker.modem.demuxStream(s, out, err),
-      resize: (rows, cols) => void resizeContainer(engine, sandbox!.agentId, rows, cols),
-    });
+    const io = await backend.attachAgent(id);
+    const terminal = passthrough(io, o.stdio, tty);
     // Until sessions can be detached, a paude that is told to stop takes its session with it,
     // leaving nothing behind (in raw mode Ctrl-C is a key for the agent, not a signal here).
     let stoppedBy: NodeJS.Signals | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
       stoppedBy ??= signal;
-      void agent.kill().catch(() => undefined);
+      void backend.killAgent(id);
     };
     const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
     for (const signal of signals) process.on(signal, onSignal);
     try {
-      await agent.start();
-      if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await resizeContainer(engine, sandbox.agentId, o.stdio.stdout.rows, o.stdio.stdout.columns);
-      if (hasSecrets) await writeSecrets(engine, sandbox.agentId, creds.secrets, agentUser);
-      o.onStarted?.({ id, sandbox, engine });
-      const [result] = await Promise.all([agent.wait() as Promise<{ StatusCode: number }>, io.ended]);
-      return stoppedBy ? 128 + (osConstants.signals[stoppedBy] ?? 1) : result.StatusCode;
+      await backend.startAgent(id);
+      if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await io.resize(o.stdio.stdout.rows, o.stdio.stdout.columns);
+      for (const [name, value] of Object.entries(creds.secrets)) await backend.writeAgentFile(id, `${SECRETS_DIR}/${name}`, value, owner);
+      if (hasSecrets) await backend.writeAgentFile(id, `${SECRETS_DIR}/.ready`, '', owner);
+      o.onStarted?.({ id, backend });
+      const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
+      return stoppedBy ? 128 + (osConstants.signals[stoppedBy] ?? 1) : code;
     } finally {
       for (const signal of signals) process.off(signal, onSignal);
-      io.restore();
+      terminal.restore();
     }
   } finally {
     await cleanup();
@@ -194,36 +183,4 @@ function agentIdentity(root: string): { uid: number; gid: number; warning?: stri
   const uid = process.getuid?.() ?? 1000;
   if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid };
   return { uid: 1000, gid: 1000, warning: `${root} belongs to root; the agent runs as uid 1000 and cannot write to it (chown it, or run paude as the workspace's owner)` };
-}
-
-async function resizeContainer(engine: Engine, id: string, rows: number, cols: number): Promise<void> {
-  try {
-    await engine.docker.getContainer(id).resize({ h: rows, w: cols });
-  } catch (error) {
-    // Podman answers 201 (Docker 200) and dockerode treats that as an error; a gone container is fine too.
-    if (!isHttpStatus(error, 200, 201, 404, 409, 500)) throw error;
-  }
-}
-
-/** Writes each secret into the agent's tmpfs through an exec's stdin, then marks them ready. */
-async function writeSecrets(engine: Engine, id: string, secrets: Record<string, string>, user: { uid: number; gid: number }): Promise<void> {
-  const container = engine.docker.getContainer(id);
-  for (const [name, value] of [...Object.entries(secrets), ['.ready', '']] as Array<[string, string]>) {
-    const exec = await container.exec({
-      Cmd: ['sh', '-c', `umask 077 && cat > ${SECRETS_DIR}/${name}`],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      User: `${user.uid}:${user.gid}`,
-    });
-    const stream = (await exec.start({ hijack: true, stdin: true }));
-    const sink = new PassThrough();
-    engine.docker.modem.demuxStream(stream, sink, sink);
-    sink.resume();
-    stream.end(value);
-    await new Promise<void>((resolve) => {
-      stream.once('end', resolve);
-      stream.once('close', resolve);
-    });
-  }
 }

@@ -1,8 +1,12 @@
+import type { Mount } from '../backends/session-backend.js';
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROTECTED_PATHS, workspaceLayout } from './workspace-mounts.js';
+
+/** The engine's bind notation, for readable expectations. */
+const toBind = (m: Mount): string => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`;
 
 let base: string;
 let root: string;
@@ -33,7 +37,7 @@ const targets = (binds: readonly string[]): string[] => binds.map((b) => b.split
 describe('workspaceLayout: the workspace itself', () => {
   it('binds the workspace read-write at the same path, and nothing else for an empty workspace', () => {
     const layout = workspaceLayout(root, [], []);
-    expect(layout.binds).toEqual([`${root}:${root}:rw`]);
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`]);
     expect(layout.isolated).toEqual([]);
     expect(layout.claudeDir).toBeUndefined();
     // Every protected path except .claude is watched for appearing during the session.
@@ -51,7 +55,7 @@ describe('workspaceLayout: protected paths', () => {
     await dir('.vscode');
     await file('.envrc', 'export X=1\n');
     const layout = workspaceLayout(root, [], []);
-    expect(layout.binds).toEqual([
+    expect(layout.mounts.map(toBind)).toEqual([
       `${root}:${root}:rw`,
       ro('.git/hooks'),
       ro('.git/config'),
@@ -68,7 +72,7 @@ describe('workspaceLayout: protected paths', () => {
     await dir('.git/hooks');
     await file('.envrc');
     const layout = workspaceLayout(root, [], []);
-    expect(layout.binds).toEqual([`${root}:${root}:rw`, ro('.git/hooks'), ro('.envrc')]);
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`, ro('.git/hooks'), ro('.envrc')]);
     expect(layout.watched).toEqual(['.git/config', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode']);
   });
 
@@ -76,25 +80,25 @@ describe('workspaceLayout: protected paths', () => {
     await file('Makefile');
     await dir('scripts/ci');
     const layout = workspaceLayout(root, ['Makefile', 'scripts/ci', '.tool-versions'], []);
-    expect(layout.binds).toContain(ro('Makefile'));
-    expect(layout.binds).toContain(ro('scripts/ci'));
+    expect(layout.mounts.map(toBind)).toContain(ro('Makefile'));
+    expect(layout.mounts.map(toBind)).toContain(ro('scripts/ci'));
     expect(layout.watched).toContain('.tool-versions');
   });
 
   it('ignores protect entries that point outside the workspace or at the workspace itself', async () => {
     await mkdir(join(base, 'outside'));
     const layout = workspaceLayout(root, ['../outside', '/etc', '.', ''], []);
-    expect(layout.binds.filter((b) => b.includes('outside'))).toEqual([]);
+    expect(layout.mounts.map(toBind).filter((b) => b.includes('outside'))).toEqual([]);
     expect(layout.watched).not.toContain('../outside');
-    expect(layout.binds[0]).toBe(`${root}:${root}:rw`);
-    expect(layout.binds.filter((b) => b.startsWith(`${root}:`))).toHaveLength(1);
+    expect(layout.mounts.map(toBind)[0]).toBe(`${root}:${root}:rw`);
+    expect(layout.mounts.map(toBind).filter((b) => b.startsWith(`${root}:`))).toHaveLength(1);
   });
 
   it('offers .claude as claudeDir when it is a directory, and never bind-mounts it', async () => {
     await dir('.claude/commands');
     const layout = workspaceLayout(root, [], []);
     expect(layout.claudeDir).toBe(join(root, '.claude'));
-    expect(layout.binds.some((b) => b.includes('.claude'))).toBe(false);
+    expect(layout.mounts.map(toBind).some((b) => b.includes('.claude'))).toBe(false);
     expect(layout.watched).not.toContain('.claude');
   });
 
@@ -103,13 +107,13 @@ describe('workspaceLayout: protected paths', () => {
     const layout = workspaceLayout(root, [], []);
     expect(layout.claudeDir).toBeUndefined();
     expect(layout.watched).toContain('.claude');
-    expect(layout.binds.some((b) => b.includes('.claude'))).toBe(false);
+    expect(layout.mounts.map(toBind).some((b) => b.includes('.claude'))).toBe(false);
   });
 
   it('a .git FILE (a worktree) gives no binds for hooks or config', async () => {
     await file('.git', 'gitdir: /elsewhere/.git/worktrees/feature\n');
     const layout = workspaceLayout(root, [], []);
-    expect(layout.binds.some((b) => b.includes('.git'))).toBe(false);
+    expect(layout.mounts.map(toBind).some((b) => b.includes('.git'))).toBe(false);
   });
 
   it('does not bind symlinked protected paths (a bind would follow the link out of the workspace), nor watch them', async () => {
@@ -120,7 +124,7 @@ describe('workspaceLayout: protected paths', () => {
     await file('config/mcp.json', '{}');
     await symlink('config/mcp.json', join(root, '.mcp.json'));
     const layout = workspaceLayout(root, [], []);
-    expect(layout.binds).toEqual([`${root}:${root}:rw`]);
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`]);
     // Neither bound nor watched: the link (and an in-workspace target such as config/mcp.json)
     // stays writable through the workspace bind, and nothing reports a change afterwards.
     expect(layout.watched).not.toContain('.envrc');
@@ -131,7 +135,7 @@ describe('workspaceLayout: protected paths', () => {
   it('watches a dangling symlink at a protected path as if it were missing', async () => {
     await symlink(join(base, 'nowhere'), join(root, '.mcp.json'));
     const layout = workspaceLayout(root, [], []);
-    expect(layout.binds).toEqual([`${root}:${root}:rw`]);
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`]);
     expect(layout.watched).toContain('.mcp.json');
   });
 
@@ -144,7 +148,7 @@ describe('workspaceLayout: protected paths', () => {
     await dir('.vscode');
     await file('.envrc');
     const layout = workspaceLayout(root, ['.vscode', './.envrc'], []);
-    const t = targets(layout.binds);
+    const t = targets(layout.mounts.map(toBind));
     expect(t).toEqual([...new Set(t)]);
   });
 
@@ -155,7 +159,7 @@ describe('workspaceLayout: protected paths', () => {
   it('protects a path whose name starts with two dots (e.g. "..env")', async () => {
     await file('..env', 'TOKEN=1\n');
     const layout = workspaceLayout(root, ['..env'], []);
-    expect(layout.binds).toContain(ro('..env'));
+    expect(layout.mounts.map(toBind)).toContain(ro('..env'));
   });
 });
 
@@ -171,7 +175,7 @@ describe('workspaceLayout: isolated paths', () => {
       { suffix: 'iso2', target: join(root, 'packages/web/node_modules') },
     ]);
     // Isolation is by volume, never by bind.
-    expect(layout.binds.some((b) => b.includes('node_modules') || b.includes('.venv'))).toBe(false);
+    expect(layout.mounts.map(toBind).some((b) => b.includes('node_modules') || b.includes('.venv'))).toBe(false);
   });
 
   it('leaves out isolate entries that do not exist or are not directories', async () => {

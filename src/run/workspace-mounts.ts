@@ -7,12 +7,12 @@
  */
 import { existsSync, lstatSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import type { Mount } from '../backends/session-backend.js';
 
 export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.envrc'] as const;
 
 export interface WorkspaceLayout {
-  /** host:container[:ro] */
-  binds: string[];
+  mounts: Mount[];
   /** Container-local volumes: name suffix -> path in the container. */
   isolated: Array<{ suffix: string; target: string }>;
   /** Protected paths that do not exist on the host: anything there after the session is reported. */
@@ -22,7 +22,7 @@ export interface WorkspaceLayout {
 }
 
 export function workspaceLayout(root: string, extraProtected: readonly string[], isolate: readonly string[]): WorkspaceLayout {
-  const binds = [`${root}:${root}:rw`];
+  const mounts: Mount[] = [{ source: root, target: root, readOnly: false }];
   const watched: string[] = [];
   let claudeDir: string | undefined;
   const seen = new Set<string>();
@@ -38,14 +38,14 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
       continue;
     }
     // .git may be a file (worktrees); then hooks and config live elsewhere and are not ours to mount.
-    if (existsSync(path) && !lstatSync(path).isSymbolicLink()) binds.push(`${path}:${path}:ro`);
+    if (existsSync(path) && !lstatSync(path).isSymbolicLink()) mounts.push({ source: path, target: path, readOnly: true });
     else if (!existsSync(path)) watched.push(rel);
   }
   const isolated = isolate
     .map((rel, i) => ({ rel, suffix: `iso${i}`, target: join(root, rel) }))
     .filter((x) => inside(root, x.target) && isDirectory(x.target))
     .map(({ suffix, target }) => ({ suffix, target }));
-  return { binds, isolated, watched, ...(claudeDir ? { claudeDir } : {}) };
+  return { mounts, isolated, watched, ...(claudeDir ? { claudeDir } : {}) };
 }
 
 function inside(root: string, path: string): boolean {

@@ -1,0 +1,158 @@
+/** SessionBackend over one Docker-API engine (Docker, or Podman's compatible service). */
+import { PassThrough, type Duplex } from 'node:stream';
+import type { AgentIo, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
+import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
+import { LABEL } from './labels.js';
+import { removeSandbox, startSandbox } from './local-sandbox.js';
+
+export class LocalBackend implements SessionBackend {
+  readonly kind;
+  readonly endpoint;
+
+  constructor(private readonly engine: Engine) {
+    this.kind = engine.flavor;
+    this.endpoint = engine.endpoint;
+  }
+
+  async create(spec: SessionSpec): Promise<void> {
+    const a = spec.agent;
+    await startSandbox(this.engine, {
+      sessionId: spec.id,
+      sessionDir: spec.stateDir,
+      proxyImage: spec.proxy.image,
+      policy: spec.policy,
+      extraHosts: spec.proxy.extraHosts,
+      labels: { ...spec.labels, [LABEL.workspace]: spec.projectRoot },
+      waitForProxy: false,
+      startAgent: false,
+      agent: {
+        image: a.image,
+        command: a.command,
+        env: a.env,
+        user: `${a.user.uid}:${a.user.gid}`,
+        workdir: spec.workdir,
+        binds: a.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`),
+        tmpfs: a.tmpfs,
+        tty: a.tty,
+        volumes: a.localVolumes.map((v) => ({ suffix: v.name, target: v.target })),
+        memory: a.resources.memory,
+        cpus: a.resources.cpus,
+        pids: a.resources.pids,
+      },
+    });
+  }
+
+  private agent(id: string): ReturnType<Engine['docker']['getContainer']> {
+    return this.engine.docker.getContainer(id);
+  }
+
+  async copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void> {
+    await this.agent(id).putArchive(archive, { path: directory });
+  }
+
+  async attachAgent(id: string): Promise<AgentIo> {
+    const info = await this.agent(id).inspect();
+    const tty = info.Config.Tty;
+    const stream = await attachContainer(this.engine, id);
+    const ended = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    const resize = (rows: number, cols: number): Promise<void> => this.resize(id, rows, cols);
+    if (tty) return { input: stream, output: stream, resize, ended };
+    const output = new PassThrough();
+    const errors = new PassThrough();
+    this.engine.docker.modem.demuxStream(stream, output, errors);
+    void ended.then(() => {
+      output.end();
+      errors.end();
+    });
+    return { input: stream, output, errors, resize, ended };
+  }
+
+  async startAgent(id: string): Promise<void> {
+    await this.agent(id).start();
+  }
+
+  private async resize(id: string, rows: number, cols: number): Promise<void> {
+    try {
+      await this.agent(id).resize({ h: rows, w: cols });
+    } catch (error) {
+      // Podman answers 201 (Docker 200) and dockerode treats that as an error; a gone container is fine too.
+      if (!isHttpStatus(error, 200, 201, 404, 409, 500)) throw error;
+    }
+  }
+
+  async writeAgentFile(id: string, path: string, content: string, user: { uid: number; gid: number }): Promise<void> {
+    const exec = await this.agent(id).exec({
+      // The path is ours (a fixed directory and a fixed name); the content goes through stdin.
+      Cmd: ['sh', '-c', 'umask 077 && cat > "$1"', 'sh', path],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      User: `${user.uid}:${user.gid}`,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true }));
+    const sink = new PassThrough();
+    this.engine.docker.modem.demuxStream(stream, sink, sink);
+    sink.resume();
+    stream.end(content);
+    await new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+    });
+  }
+
+  async waitAgent(id: string): Promise<number> {
+    const result = (await this.agent(id).wait()) as { StatusCode: number };
+    return result.StatusCode;
+  }
+
+  async killAgent(id: string): Promise<void> {
+    try {
+      await this.agent(id).kill();
+    } catch (error) {
+      if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
+    }
+  }
+
+  async exec(id: string, command: string[]): Promise<ExecResult> {
+    const exec = await this.agent(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (d: Buffer) => (stdout += d.toString()));
+    err.on('data', (d: Buffer) => (stderr += d.toString()));
+    this.engine.docker.modem.demuxStream(stream, out, err);
+    await new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+    });
+    return { exitCode: (await exec.inspect()).ExitCode ?? -1, stdout, stderr };
+  }
+
+  async remove(id: string): Promise<void> {
+    await removeSandbox(this.engine, id);
+  }
+
+  async list(): Promise<SessionSummary[]> {
+    const containers = await this.engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.managed}=true`] }) });
+    const sessions = new Map<string, SessionSummary>();
+    for (const c of containers) {
+      const id = c.Labels[LABEL.session];
+      if (!id) continue;
+      const s = sessions.get(id) ?? { id, backend: this.kind, agent: 'missing' as ComponentState, proxy: 'missing' as ComponentState };
+      const state: ComponentState = c.State === 'running' ? 'running' : c.State === 'created' ? 'created' : 'exited';
+      if (c.Labels[LABEL.role] === 'agent') {
+        s.agent = state;
+        s.projectRoot = c.Labels[LABEL.workspace];
+        s.createdAt = new Date(c.Created * 1000).toISOString();
+      } else if (c.Labels[LABEL.role] === 'proxy') s.proxy = state;
+      sessions.set(id, s);
+    }
+    return [...sessions.values()];
+  }
+}

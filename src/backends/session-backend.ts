@@ -1,0 +1,89 @@
+/**
+ * The port every place that runs sessions implements (local Podman/Docker now, Kubernetes
+ * later), in paude's own terms: no dockerode or client-node type crosses it. The session
+ * service and the front ends talk to this, never to an engine.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { EffectivePolicy } from '../policy/effective-policy.js';
+
+export type BackendKind = 'podman' | 'docker' | 'kubernetes';
+
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface SessionSpec {
+  id: string;
+  /** Host directory of this session's state (rules, logs, held requests). */
+  stateDir: string;
+  projectRoot: string;
+  workdir: string;
+  agent: {
+    image: string;
+    command: string[];
+    env: Record<string, string>;
+    user: { uid: number; gid: number };
+    tty: boolean;
+    mounts: Mount[];
+    /** Container-local storage over these paths (isolated dirs, the .claude copy). */
+    localVolumes: Array<{ name: string; target: string }>;
+    tmpfs: Record<string, string>;
+    resources: { memory?: string; cpus?: number; pids?: number };
+  };
+  proxy: { image: string; extraHosts: Record<string, string> };
+  policy: EffectivePolicy;
+  labels: Record<string, string>;
+}
+
+/** The agent's terminal or stdio: bytes in, bytes out, resizable when it is a terminal. */
+export interface AgentIo {
+  input: Writable;
+  /** With a terminal everything arrives here; without, stdout only. */
+  output: Readable;
+  /** stderr when there is no terminal; undefined with one. */
+  errors?: Readable;
+  resize(rows: number, cols: number): Promise<void>;
+  /** Resolves when the backend has delivered everything the agent wrote. */
+  ended: Promise<void>;
+}
+
+export type ComponentState = 'created' | 'running' | 'exited' | 'missing';
+
+export interface SessionSummary {
+  id: string;
+  backend: BackendKind;
+  agent: ComponentState;
+  proxy: ComponentState;
+  projectRoot?: string;
+  createdAt?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SessionBackend {
+  readonly kind: BackendKind;
+  /** Where it runs, for messages ("unix:///run/podman/podman.sock"). */
+  readonly endpoint: string;
+  /** Creates everything and starts the proxy; the agent waits for startAgent. */
+  create(spec: SessionSpec): Promise<void>;
+  /** Unpacks a tar archive into a directory of the agent's filesystem (before or after start). */
+  copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void>;
+  /** Connects to the agent's stdio; call before startAgent so no output is lost. */
+  attachAgent(id: string): Promise<AgentIo>;
+  startAgent(id: string): Promise<void>;
+  /** Writes a file inside the running agent as its user, content passed on stdin (never argv). */
+  writeAgentFile(id: string, path: string, content: string, user: { uid: number; gid: number }): Promise<void>;
+  /** The agent's exit code once it has ended. */
+  waitAgent(id: string): Promise<number>;
+  killAgent(id: string): Promise<void>;
+  exec(id: string, command: string[]): Promise<ExecResult>;
+  /** Removes every resource of the session, in any state. */
+  remove(id: string): Promise<void>;
+  list(): Promise<SessionSummary[]>;
+}
