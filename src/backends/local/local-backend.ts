@@ -1,5 +1,5 @@
 /** SessionBackend over one Docker-API engine (Docker, or Podman's compatible service). */
-import { PassThrough, type Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { AgentIo, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
 import { LABEL } from './labels.js';
