@@ -91,12 +91,10 @@ export async function removeSandbox(engine: Engine, sessionId: string): Promise<
     containers.map(async (c) => {
       const container = engine.docker.getContainer(c.Id);
       try {
-        // A forced remove makes Podman wait 10 s for a shell that ignores SIGTERM: the agent is
-        // killed outright; the proxy gets a second to flush its log.
-        if (c.State === 'running') {
-          if (c.Labels[LABEL.role] === 'proxy') await container.stop({ t: 1 });
-          else await container.kill();
-        }
+        // A forced remove makes Podman wait 10 s for a shell that ignores SIGTERM, and squid
+        // takes over a second to stop: both are killed outright. (The access log is written
+        // line by line by squid's log daemon; the session's log goes with the session.)
+        if (c.State === 'running') await container.kill();
       } catch (error) {
         if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
       }

@@ -31,5 +31,5 @@ export async function removeVolume(engine: Engine, name: string): Promise<void> 
 
 /** The command that offers the link as a local proxy port inside the agent container. */
 export function agentLinkCommand(port: number): string[] {
-  return ['socat', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${LINK_SOCKET}`];
+  return ['socat', '-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${LINK_SOCKET}`];
 }

@@ -1,0 +1,101 @@
+/**
+ * P1 warm start: `paude --shell -- true` (images already built, configured in paude.json) vs
+ * `ENGINE run --rm --entrypoint= IMAGE true` with the same agent image (its entry point waits
+ * for a session proxy that a bare run does not have, so it is switched off). Each is a fresh
+ * process timed from spawn to exit. One more traced paude run gives the profile (p1-profile.ts).
+ */
+import { spawn } from 'node:child_process';
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { perEngine, type BenchContext, type Benchmark } from './context.js';
+import type { BenchEngine } from './engines.js';
+import { PAUDE_BIN } from './p6-cli-cold-start.js';
+import { profileRun } from './p1-profile.js';
+import { median } from './stats.js';
+import { row, type Row } from './table.js';
+
+export const p1WarmStart: Benchmark = {
+  id: 'p1',
+  run: (ctx) => perEngine(ctx, 'P1 warm start', (b) => measure(ctx, b)),
+};
+
+export interface Session {
+  ws: string;
+  env: NodeJS.ProcessEnv;
+}
+
+async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
+  const [agent, proxy] = await Promise.all([b.agentImage(), b.proxyImage()]);
+  const session = await sessionSetup(b, { agent, proxy });
+  const runs = ctx.smoke ? 1 : 10;
+  const paude = (): Promise<number> => timedRun(process.execPath, [PAUDE_BIN, '--shell', '--', 'true'], session.ws, session.env);
+  const bare = (): Promise<number> => timedRun(b.name, ['run', '--rm', '--entrypoint=', agent, 'true'], session.ws, process.env);
+  // One of each first: page cache, engine caches and node's compile cache warm up alike.
+  if (!ctx.smoke) {
+    await paude();
+    await bare();
+  }
+  const times = { paude: [] as number[], bare: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    times.paude.push(await paude());
+    times.bare.push(await bare());
+  }
+  const profile = await profileRun(b, session);
+  ctx.log(`P1 [${b.name}] profile of one traced run (ms from spawn):\n${profile.text}`);
+  const m = { paude: median(times.paude), bare: median(times.bare) };
+  return [
+    row({
+      benchmark: 'P1 warm start --shell -- true',
+      engine: b.name,
+      figure: { value: m.paude / 1000, unit: 's' },
+      baseline: { value: m.bare / 1000, unit: 's' },
+      target: '<= 1.3x',
+      ok: m.paude <= 1.3 * m.bare,
+      runs,
+      details: { paudeMs: times.paude, bareMs: times.bare, profile: profile.data },
+    }),
+  ];
+}
+
+/** A throwaway config (the run's images, this engine), data, cache, home and workspace. */
+async function sessionSetup(b: BenchEngine, images: { agent: string; proxy: string }): Promise<Session> {
+  const dir = await mkdtemp(join(tmpdir(), 'paude-bench-p1-'));
+  b.defer(() => rm(dir, { recursive: true, force: true }));
+  const ws = join(dir, 'ws');
+  await Promise.all(['config', 'home', 'ws'].map((d) => mkdir(join(dir, d))));
+  // The agent writes the workspace as its owner; root's workspace would get a warning each run.
+  if (process.getuid?.() === 0) await chown(ws, 1000, 1000);
+  const backend = b.name === 'podman' ? { type: 'podman', podman: { socket: `unix://${b.socketPath}` } } : { type: 'docker', docker: { host: `unix://${b.socketPath}` } };
+  await writeFile(join(dir, 'config', 'paude.json'), JSON.stringify({ backend, image: images }));
+  // Whatever a failed run leaves behind carries the workspace label: removed at the end.
+  b.defer(() => removeLeftovers(b, ws));
+  return {
+    ws,
+    env: { PATH: process.env.PATH, HOME: join(dir, 'home'), PAUDE_CONFIG_DIR: join(dir, 'config'), PAUDE_DATA_DIR: join(dir, 'data'), PAUDE_CACHE_DIR: join(dir, 'cache') },
+  };
+}
+
+async function removeLeftovers(b: BenchEngine, ws: string): Promise<void> {
+  const { docker } = b.engine;
+  const filters = JSON.stringify({ label: [`paude.workspace=${ws}`] });
+  for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true });
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true });
+}
+
+/** Spawn to exit, in ms; a non-zero exit is an error with the output. */
+export function timedRun(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command, args, { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - start;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${output.trim().slice(-400)}`));
+    });
+  });
+}
