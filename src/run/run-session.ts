@@ -56,7 +56,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   }
 
   const engine = await findEngine(defaultDiscoveryEnv(o.env), config.backend.type, { podman: config.backend.podman?.socket, docker: config.backend.docker?.host });
-  const images = await sessionImages(engine, config, paths, { rebuild: o.rebuild, out: o.stdio.stderr });
+  const images = await sessionImages(engine, config, paths, { rebuild: o.rebuild, out: o.stdio.stderr, devcontainerFile: project.devcontainerJson });
 
   const home = o.env.HOME ?? homedir();
   const agentUser = agentIdentity(project.root);
@@ -103,6 +103,7 @@ export async function runSession(o: RunOptions): Promise<number> {
         command,
         env: {
           ...proxyEnvironment(),
+          ...config.devcontainer?.containerEnv,
           ...creds.env,
           TERM: o.env.TERM ?? 'xterm-256color',
           PAUDE_SESSION: id,

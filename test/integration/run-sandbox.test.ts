@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { runPaude } from '../support/run-cli.js';
+import { resolvePaths } from '../../src/config/paths.js';
 import { runInPty } from '../support/pty.js';
 import { startAnthropicStub } from '../support/anthropic-stub.js';
 
@@ -170,4 +171,32 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(messages.length).toBeGreaterThan(0);
     expect(messages.every((q) => q.apiKey === 'sk-fake-for-stub')).toBe(true);
   });
+});
+
+describeEngines('devcontainer.json images', (engine) => {
+  it('builds the devcontainer Dockerfile, layers Claude Code on top, and passes containerEnv', async () => {
+    const { ws, env } = await setup(engine);
+    const prefix = `localhost/${engine.uniqueName('img')}`;
+    // This test builds the agent image itself: no prebuilt image, the run's base, its own names.
+    const config = JSON.parse(await readFile(join(env.PAUDE_CONFIG_DIR!, 'paude.json'), 'utf8')) as { image: Record<string, string> };
+    config.image = { base: engine.baseImage };
+    await writeFile(join(env.PAUDE_CONFIG_DIR!, 'paude.json'), JSON.stringify(config));
+    await writeFile(join(ws, '.devcontainer', 'Dockerfile'), `FROM ${engine.baseImage}\nRUN echo built-from-devcontainer > /etc/devcontainer-marker\n`).catch(async () => {
+      await mkdir(join(ws, '.devcontainer'));
+      await writeFile(join(ws, '.devcontainer', 'Dockerfile'), `FROM ${engine.baseImage}\nRUN echo built-from-devcontainer > /etc/devcontainer-marker\n`);
+    });
+    await writeFile(join(ws, '.devcontainer', 'devcontainer.json'), '{ "build": { "dockerfile": "Dockerfile" }, "containerEnv": { "TEAM_SETTING": "from-devcontainer" } }');
+    // The Claude Code package cache is shared (it is a cache); the images are this test's own.
+    const runEnv = { ...env, PAUDE_IMAGE_PREFIX: prefix, PAUDE_CACHE_DIR: resolvePaths().cacheDir };
+    engine.defer(async () => {
+      const images = await engine.docker.listImages();
+      for (const image of images.filter((i) => (i.RepoTags ?? []).some((t) => t.startsWith(prefix)))) await engine.docker.getImage(image.Id).remove({ force: true });
+    });
+    expect((await runPaude(['trust', '--yes'], { cwd: ws, env: runEnv })).code).toBe(0);
+    const r = await runPaude(['--shell', '--', 'sh', '-c', 'cat /etc/devcontainer-marker; echo "$TEAM_SETTING"; claude --version'], { cwd: ws, env: runEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('built-from-devcontainer\nfrom-devcontainer\n');
+    expect(r.stdout).toMatch(/\(Claude Code\)/);
+    expect(r.stderr).toContain(`built ${prefix}-devcontainer:`);
+  }, 300_000);
 });

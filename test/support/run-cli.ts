@@ -14,7 +14,7 @@ export function runPaude(args: readonly string[], options: { cwd: string; env?: 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PAUDE_BIN, ...args], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...trustEnv(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -25,4 +25,9 @@ export function runPaude(args: readonly string[], options: { cwd: string; env?: 
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** The machine's certificate settings (a TLS-intercepting network), which npm inside paude needs. */
+export function trustEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|npm_config_cafile|npm_config_registry)$/i.test(k)));
 }
