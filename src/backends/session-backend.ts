@@ -74,6 +74,8 @@ export interface SessionBackend {
   create(spec: SessionSpec): Promise<void>;
   /** Unpacks a tar archive into a directory of the agent's filesystem (before or after start). */
   copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void>;
+  /** A tar archive of a path in the agent's filesystem (also after the agent has ended). */
+  copyFromAgent(id: string, path: string): Promise<Buffer>;
   /** Connects to the agent's stdio; call before startAgent so no output is lost. */
   attachAgent(id: string): Promise<AgentIo>;
   startAgent(id: string): Promise<void>;

@@ -37,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--shell', 'run a shell (or the command after --) in the sandbox instead of Claude Code')
     .option('-p, --print <prompt>', 'run Claude Code non-interactively with this prompt, like claude -p')
     .option('--rebuild', 'rebuild the agent and proxy images even if they are cached')
+    .option('--sync-claude-config', "when the session ends, show its changes to the project's .claude/ and apply the ones you accept")
     .showSuggestionAfterError(true)
     // Options belong to the command they follow: `paude config show --json`, not the root's.
     .enablePositionalOptions()

@@ -23,6 +23,8 @@ import { newSessionId } from './session-id.js';
 import { sessionImages } from './session-images.js';
 import { passthrough, type Stdio } from './terminal.js';
 import { workspaceLayout } from './workspace-mounts.js';
+import { applyClaudeChange, claudeChanges } from './claude-sync.js';
+import { readTar } from '../fs/tar-read.js';
 import { ProtectedPathGuard } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
@@ -41,6 +43,10 @@ export interface RunOptions {
   /** Extra name -> address entries for the proxy's hosts file (tests). */
   extraHosts?: Record<string, string>;
   labels?: Record<string, string>;
+  /** Offer the session's changes to the project's .claude/ (paude --sync-claude-config). */
+  syncClaudeConfig?: boolean;
+  /** Asks the user a yes/no question; absent when nobody can answer. */
+  confirm?: (question: string) => Promise<boolean>;
   /** Called once the session is up (tests and the detach path use it). */
   onStarted?: (session: { id: string; backend: SessionBackend }) => void;
 }
@@ -142,8 +148,10 @@ export async function runSession(o: RunOptions): Promise<number> {
     for (const w of copy.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
     await backend.copyIntoAgent(id, HOME_IN_CONTAINER, writeTar(copy.entries));
     if (layout.claudeDir) {
-      const entries = await directoryEntries(layout.claudeDir, '.', owner);
-      await backend.copyIntoAgent(id, layout.claudeDir, writeTar(entries.filter((e) => e.path !== '.')));
+      // Unpacked from the workspace root so that the '.claude/' entry gives the (fresh, root-owned)
+      // volume to the agent's user; every entry lies under .claude/, i.e. in the volume.
+      const entries = await directoryEntries(layout.claudeDir, '.claude', owner);
+      await backend.copyIntoAgent(id, project.root, writeTar(entries));
     }
 
     const io = await backend.attachAgent(id);
@@ -164,6 +172,11 @@ export async function runSession(o: RunOptions): Promise<number> {
       if (hasSecrets) await backend.writeAgentFile(id, `${SECRETS_DIR}/.ready`, '', owner);
       o.onStarted?.({ id, backend });
       const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
+      for (const signal of signals) process.off(signal, onSignal);
+      terminal.restore();
+      if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {
+        await bringBackClaudeConfig(backend, id, layout.claudeDir, config.claude.persistProjectConfig, o);
+      }
       return stoppedBy ? 128 + (osConstants.signals[stoppedBy] ?? 1) : code;
     } finally {
       for (const signal of signals) process.off(signal, onSignal);
@@ -172,6 +185,35 @@ export async function runSession(o: RunOptions): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * The session's changes to .claude/: all of them when the user opted in for good
+ * (claude.persistProjectConfig, global only), else shown one by one and kept only when the
+ * user says yes. Without a terminal to ask, they are shown and not applied.
+ */
+async function bringBackClaudeConfig(backend: SessionBackend, id: string, dir: string, persist: boolean, o: RunOptions): Promise<void> {
+  const changes = await claudeChanges(dir, readTar(await backend.copyFromAgent(id, dir)));
+  const out = o.stdio.stderr;
+  if (changes.length === 0) {
+    if (o.syncClaudeConfig) out.write('paude: the session did not change .claude/\n');
+    return;
+  }
+  const applied: string[] = [];
+  for (const change of changes) {
+    let take = persist;
+    if (!persist) {
+      out.write(`${change.diff}\n`);
+      take = o.confirm ? await o.confirm(`Apply this change to .claude/${change.path} (${change.kind})?`) : false;
+    }
+    if (take) {
+      await applyClaudeChange(dir, change);
+      applied.push(`${change.path} (${change.kind})`);
+    }
+  }
+  const kept = applied.length ? `applied to .claude/: ${applied.join(', ')}` : 'nothing applied to .claude/';
+  const why = !persist && !o.confirm ? ' (no terminal to ask; set claude.persistProjectConfig in your global paude.json to keep such changes)' : '';
+  out.write(`paude: ${kept}${why}\n`);
 }
 
 /**

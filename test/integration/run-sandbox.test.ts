@@ -126,6 +126,29 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(await readFile(join(quarantined ?? '', '.envrc'), 'utf8')).toBe('eval evil\n');
   });
 
+  it('brings .claude changes back only when asked: shown with --sync-claude-config, applied with persistProjectConfig', async () => {
+    const script = 'echo "# notes" > .claude/notes.md; echo "{\\"permissions\\":{\\"allow\\":[\\"Bash\\"]}}" > .claude/settings.json';
+    const shown = await runPaude(['--sync-claude-config', '--shell', '--', 'sh', '-c', script], { cwd: ws, env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stderr).toMatch(/^\+# notes$/m);
+    expect(shown.stderr).toContain('nothing applied to .claude/ (no terminal to ask');
+    expect(await readFile(join(ws, '.claude', 'settings.json'), 'utf8')).toBe('{"permissions":{}}\n');
+    await expect(readFile(join(ws, '.claude', 'notes.md'))).rejects.toThrow();
+
+    const configFile = join(env.PAUDE_CONFIG_DIR!, 'paude.json');
+    const original = await readFile(configFile, 'utf8');
+    await writeFile(configFile, JSON.stringify({ ...JSON.parse(original), claude: { persistProjectConfig: true } }));
+    try {
+      const kept = await runPaude(['--shell', '--', 'sh', '-c', 'echo "# kept" > .claude/kept.md'], { cwd: ws, env });
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(kept.stderr).toContain('applied to .claude/: kept.md (added)');
+      expect(await readFile(join(ws, '.claude', 'kept.md'), 'utf8')).toBe('# kept\n');
+    } finally {
+      await writeFile(configFile, original);
+      await rm(join(ws, '.claude', 'kept.md'), { force: true });
+    }
+  });
+
   it('runs the agent as non-root with no capabilities and no network interface but loopback', async () => {
     const r = await runPaude(['--shell', '--', 'sh', '-c', 'id -u; grep CapEff /proc/self/status; ls /sys/class/net | tr "\\n" " "'], { cwd: ws, env });
     const [uid, caps, nets] = r.stdout.trim().split('\n');

@@ -50,6 +50,13 @@ export class LocalBackend implements SessionBackend {
     await this.agent(id).putArchive(archive, { path: directory });
   }
 
+  async copyFromAgent(id: string, path: string): Promise<Buffer> {
+    const stream = await this.agent(id).getArchive({ path });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   async attachAgent(id: string): Promise<AgentIo> {
     const info = await this.agent(id).inspect();
     const tty = info.Config.Tty;

@@ -1,12 +1,14 @@
 import { runSession } from '../../run/run-session.js';
 import { toOverrides, type ConfigFlags } from '../flags.js';
 import { loadTrustedConfig } from '../load-trusted-config.js';
+import { confirm, isInteractive } from '../prompt.js';
 import type { CliContext } from '../program.js';
 
 export interface RunFlags extends ConfigFlags {
   shell?: boolean;
   rebuild?: boolean;
   print?: string;
+  syncClaudeConfig?: boolean;
 }
 
 /** `paude [ARGS]` runs Claude Code; `paude --shell [-- CMD]` a shell or CMD, in the same sandbox. */
@@ -20,5 +22,7 @@ export async function run(ctx: CliContext, args: string[], flags: RunFlags): Pro
     rebuild: flags.rebuild === true,
     stdio: { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr },
     load: (f) => loadTrustedConfig(ctx, f),
+    syncClaudeConfig: flags.syncClaudeConfig === true,
+    ...(isInteractive(ctx) ? { confirm: (q: string) => confirm(ctx, q) } : {}),
   });
 }
