@@ -95,6 +95,17 @@ export async function runSession(o: RunOptions): Promise<number> {
       );
     }
   };
+  // Until sessions can be detached, a paude that is told to stop takes its session with it,
+  // leaving nothing behind, also while it is still starting (in raw mode Ctrl-C is a key for
+  // the agent, not a signal here).
+  const stopped: { by?: NodeJS.Signals } = {};
+  const stoppedCode = (): number | undefined => (stopped.by ? 128 + (osConstants.signals[stopped.by] ?? 1) : undefined);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopped.by ??= signal;
+    void backend.killAgent(id);
+  };
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+  for (const signal of signals) process.on(signal, onSignal);
   try {
     await backend.create({
       id,
@@ -154,17 +165,10 @@ export async function runSession(o: RunOptions): Promise<number> {
       await backend.copyIntoAgent(id, project.root, writeTar(entries));
     }
 
+    const early = stoppedCode();
+    if (early !== undefined) return early;
     const io = await backend.attachAgent(id);
     const terminal = passthrough(io, o.stdio, tty);
-    // Until sessions can be detached, a paude that is told to stop takes its session with it,
-    // leaving nothing behind (in raw mode Ctrl-C is a key for the agent, not a signal here).
-    let stoppedBy: NodeJS.Signals | undefined;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      stoppedBy ??= signal;
-      void backend.killAgent(id);
-    };
-    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
-    for (const signal of signals) process.on(signal, onSignal);
     try {
       await backend.startAgent(id);
       if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await io.resize(o.stdio.stdout.rows, o.stdio.stdout.columns);
@@ -172,18 +176,17 @@ export async function runSession(o: RunOptions): Promise<number> {
       if (hasSecrets) await backend.writeAgentFile(id, `${SECRETS_DIR}/.ready`, '', owner);
       o.onStarted?.({ id, backend });
       const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
-      for (const signal of signals) process.off(signal, onSignal);
       terminal.restore();
       if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {
         await bringBackClaudeConfig(backend, id, layout.claudeDir, config.claude.persistProjectConfig, o);
       }
-      return stoppedBy ? 128 + (osConstants.signals[stoppedBy] ?? 1) : code;
+      return stoppedCode() ?? code;
     } finally {
-      for (const signal of signals) process.off(signal, onSignal);
       terminal.restore();
     }
   } finally {
     await cleanup();
+    for (const signal of signals) process.off(signal, onSignal);
   }
 }
 

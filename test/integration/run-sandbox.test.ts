@@ -12,11 +12,13 @@ import { runPaude } from '../support/run-cli.js';
 import { resolvePaths } from '../../src/config/paths.js';
 import { runInPty } from '../support/pty.js';
 import { startAnthropicStub } from '../support/anthropic-stub.js';
+import { removeByWorkspace } from '../support/session-fixture.js';
 
 async function setup(engine: EngineHandle): Promise<{ ws: string; env: NodeJS.ProcessEnv }> {
   const dir = await mkdtemp(join(tmpdir(), 'paude-run-'));
   engine.defer(() => rm(dir, { recursive: true, force: true }));
   const ws = join(dir, 'ws');
+  engine.defer(() => removeByWorkspace(engine, ws));
   await mkdir(join(ws, '.git', 'hooks'), { recursive: true });
   await writeFile(join(ws, '.git', 'config'), '[core]\n\tbare = false\n');
   await mkdir(join(ws, '.vscode'));

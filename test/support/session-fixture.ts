@@ -51,6 +51,7 @@ export async function startLiveSession(engine: EngineHandle, network: Record<str
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
   });
+  engine.defer(() => removeByWorkspace(engine, ws));
 
   const id = await waitFor(async () => {
     const names = await readdir(join(dataDir, 'sessions')).catch(() => [] as string[]);
@@ -85,6 +86,13 @@ export async function startLiveSession(engine: EngineHandle, network: Record<str
       return code;
     },
   };
+}
+
+/** Whatever a killed paude may have left for this workspace (the binary knows no test labels). */
+export async function removeByWorkspace(engine: EngineHandle, ws: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`paude.workspace=${ws}`] });
+  for (const c of await engine.docker.listContainers({ all: true, filters })) await engine.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const v of (await engine.docker.listVolumes({ filters })).Volumes ?? []) await engine.docker.getVolume(v.Name).remove().catch(() => undefined);
 }
 
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
