@@ -130,8 +130,10 @@ export async function runSession(o: RunOptions): Promise<number> {
         user: { uid: agentUser.uid, gid: agentUser.gid },
         tty,
         mounts: [...layout.mounts, ...creds.mounts],
-        tmpfs: { [SECRETS_DIR]: 'rw,mode=1777,size=1m', '/tmp': 'rw,exec,mode=1777' },
-        localVolumes: [...layout.isolated.map((v) => ({ name: v.suffix, target: v.target })), ...(layout.claudeDir ? [{ name: 'claude', target: layout.claudeDir }] : [])],
+        tmpfs: { [SECRETS_DIR]: 'rw,mode=1777,size=1m', '/tmp': 'rw,exec,mode=1777', '/var/tmp': 'rw,exec,mode=1777', '/run/lock': 'rw,mode=1777' },
+        localVolumes: [
+          // The agent's home: a session volume, filled from the image on first use.
+          { name: 'home', target: HOME_IN_CONTAINER },...layout.isolated.map((v) => ({ name: v.suffix, target: v.target })), ...(layout.claudeDir ? [{ name: 'claude', target: layout.claudeDir }] : [])],
         resources: { memory: config.resources.memory, pids: config.resources.pids, cpus: config.resources.cpus },
       },
     });

@@ -151,12 +151,16 @@ describeEngines('paude sessions, end to end', (engine) => {
     }
   });
 
-  it('runs the agent as non-root with no capabilities and no network interface but loopback', async () => {
-    const r = await runPaude(['--shell', '--', 'sh', '-c', 'id -u; grep CapEff /proc/self/status; ls /sys/class/net | tr "\\n" " "'], { cwd: ws, env });
-    const [uid, caps, nets] = r.stdout.trim().split('\n');
+  it('runs the agent as non-root with no capabilities, no network interface but loopback, and a read-only image', async () => {
+    const script = 'id -u; grep CapEff /proc/self/status; ls /sys/class/net | tr "\\n" " "; echo; touch /usr/local/bin/x 2>/dev/null; echo rootfs=$?; touch "$HOME/x" /tmp/x; echo home=$?';
+    const r = await runPaude(['--shell', '--', 'sh', '-c', script], { cwd: ws, env });
+    const [uid, caps, nets, rootfs, home] = r.stdout.trim().split('\n');
     expect(Number(uid)).not.toBe(0);
     expect(caps).toMatch(/CapEff:\s+0{16}/);
     expect(nets?.trim()).toBe('lo');
+    // The image is read-only; home and /tmp are the agent's.
+    expect(rootfs).toMatch(/^rootfs=[1-9]/);
+    expect(home).toBe('home=0');
   });
 
   it('keeps a secret out of inspect, labels and logs while the agent can use it', async () => {

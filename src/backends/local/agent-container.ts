@@ -44,6 +44,9 @@ export async function createAgentContainer(engine: Engine, spec: AgentContainerS
       NetworkMode: 'none',
       Binds: [...(spec.binds ?? []), ...(spec.volumes ?? []).map((v) => `${spec.name}-${v.suffix}:${v.target}:rw`), `${spec.link}:${LINK_MOUNT}:rw`],
       Tmpfs: spec.tmpfs ?? {},
+      // The image is not the agent's to change: what it may write is the workspace, its home
+      // (a session volume), /tmp and the other tmpfs mounts.
+      ReadonlyRootfs: true,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       PidsLimit: spec.pids ?? 4096,
