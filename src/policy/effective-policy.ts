@@ -84,7 +84,8 @@ function configSource(sources: ReadonlyMap<string, Source>, path: string): RuleS
   }
 }
 
-class EntryList {
+/** Entries in order, each rule once (by its canonical text); invalid ones are dropped, never widened. */
+export class EntryList {
   readonly entries: PolicyEntry[] = [];
   private readonly seen = new Set<string>();
 

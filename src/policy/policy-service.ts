@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import type { PaudePaths } from '../config/paths.js';
 import { displayPath } from '../config/paths.js';
 import { listSessionRecords, sessionDir, writeSessionRecord, type SessionRecord } from '../sessions/session-record.js';
-import { parseNetworkEntry, formatNetworkRule } from './network-entry.js';
-import type { EffectivePolicy, PolicyEntry, RuleSource } from './effective-policy.js';
+import { EntryList, type EffectivePolicy, type RuleSource } from './effective-policy.js';
 import { renderPolicyRules } from './policy-rules.js';
 import {
   canonicalEntry,
@@ -40,8 +39,8 @@ export class PolicyService {
   async effectivePolicy(record: SessionRecord): Promise<EffectivePolicy> {
     const project = await readScopedRules(projectRulesFile(this.paths.dataDir, record.projectRoot));
     const own = await readScopedRules(sessionRulesFile(this.paths.dataDir, record.id));
-    const allow = new Entries();
-    const deny = new Entries();
+    const allow = new EntryList();
+    const deny = new EntryList();
     for (const e of record.policy.allow) allow.add(e.text, e.source as RuleSource);
     for (const e of record.policy.deny) deny.add(e.text, e.source as RuleSource);
     project.allow.forEach((t) => allow.add(t, 'approval'));
@@ -50,7 +49,7 @@ export class PolicyService {
     own.deny.forEach((t) => deny.add(t, 'session'));
     // A later allow takes the entry off the deny list and the other way round, within a scope;
     // across scopes deny still wins in the proxy.
-    return { mode: record.policy.mode, approvalTimeoutSeconds: record.policy.approvalTimeoutSeconds, allow: allow.list, deny: deny.list };
+    return { mode: record.policy.mode, approvalTimeoutSeconds: record.policy.approvalTimeoutSeconds, allow: allow.entries, deny: deny.entries };
   }
 
   async refresh(record: SessionRecord): Promise<void> {
@@ -96,18 +95,5 @@ export class PolicyService {
     }
     for (const r of affected) await this.refresh(r);
     return affected.map((r) => r.id);
-  }
-}
-
-class Entries {
-  readonly list: PolicyEntry[] = [];
-  private readonly seen = new Set<string>();
-  add(text: string, source: RuleSource): void {
-    const parsed = parseNetworkEntry(text);
-    if (!parsed.ok) return;
-    const canonical = formatNetworkRule(parsed.rule);
-    if (this.seen.has(canonical)) return;
-    this.seen.add(canonical);
-    this.list.push({ rule: parsed.rule, text: canonical, source });
   }
 }
