@@ -43,7 +43,8 @@ export async function createAgentContainer(engine: Engine, spec: AgentContainerS
     HostConfig: {
       NetworkMode: 'none',
       Binds: [...(spec.binds ?? []), ...(spec.volumes ?? []).map((v) => `${spec.name}-${v.suffix}:${v.target}:rw`), `${spec.link}:${LINK_MOUNT}:rw`],
-      Tmpfs: spec.tmpfs ?? {},
+      // With a read-only image, /tmp must be tmpfs (Podman adds it by itself, Docker does not).
+      Tmpfs: { '/tmp': 'rw,exec,mode=1777', '/var/tmp': 'rw,exec,mode=1777', ...spec.tmpfs },
       // The image is not the agent's to change: what it may write is the workspace, its home
       // (a session volume), /tmp and the other tmpfs mounts.
       ReadonlyRootfs: true,
