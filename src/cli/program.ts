@@ -131,6 +131,15 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('sessions')
+    .description('the sessions on every engine that answers: status, backend, age, workspace, network mode, blocked requests')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const { sessions } = await import('./commands/sessions.js');
+      await sessions(ctx, opts);
+    });
+
+  program
     .command('doctor')
     .description('show how paude finds a container engine and what it found')
     .action(async () => {

@@ -26,6 +26,16 @@ describeEngines('policy commands on a running session', (engine) => {
       expect((await s.curl(['http://allowed.test/'])).status).toBe('403');
     });
 
+    it('is listed by paude sessions with its status, workspace, network mode and blocked count', async () => {
+      const r = await runPaude(['sessions', '--json'], { cwd: s.ws, env: s.env });
+      expect(r.code, r.stderr).toBe(0);
+      const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+      expect(rows.find((x) => x.id === s.id)).toMatchObject({ status: 'running', backend: engine.name, workspace: s.ws, network: 'restricted' });
+      const table = await runPaude(['sessions'], { cwd: s.ws, env: s.env });
+      expect(table.stdout).toMatch(/^ID\s+STATUS\s+BACKEND\s+STARTED\s+WORKSPACE\s+NETWORK\s+BLOCKED$/m);
+      expect(table.stdout).toMatch(new RegExp(`^${s.id}\\s+running\\s+${engine.name}\\s`, 'm'));
+    });
+
     it('lists what was blocked, with counts', async () => {
       await s.curl(['http://other.test/']);
       await s.curl(['http://other.test/']);
