@@ -1,44 +1,12 @@
 /** Runs a command in a container through the engine API, collecting its output or streaming its lines. */
-import { PassThrough } from 'node:stream';
+import { execInContainer, type ContainerExecResult } from '../dist/backends/engine/exec.js';
 import type Docker from 'dockerode';
 
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type ExecResult = ContainerExecResult;
 
 /** Runs `cmd`, calling `onLine` with each line of its stdout as it arrives; resolves when it exits. */
-export async function execLines(docker: Docker, containerId: string, cmd: string[], onLine: (line: string) => void = () => undefined): Promise<ExecResult> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  let partial = '';
-  out.on('data', (d: Buffer) => {
-    const text = partial + d.toString();
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      stdout += `${line}\n`;
-      onLine(line);
-    }
-  });
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  docker.modem.demuxStream(stream, out, err);
-  await new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
-  });
-  if (partial) {
-    stdout += partial;
-    onLine(partial);
-  }
-  const info = await exec.inspect();
-  return { exitCode: info.ExitCode ?? -1, stdout, stderr };
+export function execLines(docker: Docker, containerId: string, cmd: string[], onLine: (line: string) => void = () => undefined): Promise<ExecResult> {
+  return execInContainer(docker, containerId, cmd, { onLine });
 }
 
 /** Like execLines, but a non-zero exit is an error carrying the output. */

@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type { AgentIo, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
+import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
 import { removeSandbox, startSandbox } from './local-sandbox.js';
 
@@ -125,20 +126,7 @@ export class LocalBackend implements SessionBackend {
   }
 
   async exec(id: string, command: string[]): Promise<ExecResult> {
-    const exec = await this.agent(id).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const out = new PassThrough();
-    const err = new PassThrough();
-    let stdout = '';
-    let stderr = '';
-    out.on('data', (d: Buffer) => (stdout += d.toString()));
-    err.on('data', (d: Buffer) => (stderr += d.toString()));
-    this.engine.docker.modem.demuxStream(stream, out, err);
-    await new Promise<void>((resolve) => {
-      stream.once('end', resolve);
-      stream.once('close', resolve);
-    });
-    return { exitCode: (await exec.inspect()).ExitCode ?? -1, stdout, stderr };
+    return execInContainer(this.engine.docker, id, command);
   }
 
   async remove(id: string): Promise<void> {
