@@ -49,6 +49,12 @@ export interface AgentIo {
   ended: Promise<void>;
 }
 
+/** A terminal opened next to the agent's command (a tmux client for attach and previews). */
+export interface AgentTerminal extends AgentIo {
+  /** The terminal's command's exit code, once it has ended. */
+  exitCode(): Promise<number>;
+}
+
 export type ComponentState = 'created' | 'running' | 'exited' | 'missing';
 
 export interface SessionSummary {
@@ -58,6 +64,8 @@ export interface SessionSummary {
   proxy: ComponentState;
   projectRoot?: string;
   createdAt?: string;
+  /** The agent's exit code once it has exited. */
+  exitCode?: number;
 }
 
 export interface ExecResult {
@@ -85,6 +93,14 @@ export interface SessionBackend {
   waitAgent(id: string): Promise<number>;
   killAgent(id: string): Promise<void>;
   exec(id: string, command: string[]): Promise<ExecResult>;
+  /** Runs a command in the agent (as its user) on a new terminal of this size. */
+  openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env?: Record<string, string>): Promise<AgentTerminal>;
+  /** Stops the agent (its command gets SIGHUP, then SIGKILL after graceSeconds) and the proxy; keeps everything. */
+  stop(id: string, graceSeconds: number): Promise<void>;
+  /** What the agent's main process wrote to stdout (a tmux session's last screen), also after it ended. */
+  agentOutput(id: string): Promise<string>;
+  /** The session's state as the engine reports it; undefined when nothing of it exists. */
+  inspect(id: string): Promise<SessionSummary | undefined>;
   /** Removes every resource of the session, in any state. */
   remove(id: string): Promise<void>;
   list(): Promise<SessionSummary[]>;

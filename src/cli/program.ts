@@ -38,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-p, --print <prompt>', 'run Claude Code non-interactively with this prompt, like claude -p')
     .option('--rebuild', 'rebuild the agent and proxy images even if they are cached')
     .option('--sync-claude-config', "when the session ends, show its changes to the project's .claude/ and apply the ones you accept")
+    .option('-d, --detach', 'start the session in the background and print its id (paude attach ID to see it)')
     .showSuggestionAfterError(true)
     // Options belong to the command they follow: `paude config show --json`, not the root's.
     .enablePositionalOptions()
@@ -134,9 +135,53 @@ export function buildProgram(ctx: CliContext): Command {
     .command('sessions')
     .description('the sessions on every engine that answers: status, backend, age, workspace, network mode, blocked requests')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
+    .option('-a, --all', 'also the stopped sessions')
+    .action(async (opts: { json?: boolean; all?: boolean }) => {
       const { sessions } = await import('./commands/sessions.js');
       await sessions(ctx, opts);
+    });
+  program
+    .command('attach')
+    .description("connect this terminal to a session (default: the only one running here); the detach key (sessions.detachKeys, default ctrl-]) leaves it running")
+    .argument('[session]', 'session id or unique prefix')
+    .action(async (session: string | undefined) => {
+      const { attach } = await import('./commands/lifecycle.js');
+      process.exitCode = await attach(ctx, session);
+    });
+  program
+    .command('stop')
+    .description('stop sessions (their command gets SIGHUP); their state is kept until paude rm')
+    .argument('[sessions...]', 'session ids or unique prefixes (default: the only one running here)')
+    .option('--rm', 'remove them too')
+    .option('-t, --time <seconds>', 'how long to wait before killing the command', '5')
+    .action(async (refs: string[], opts: { rm?: boolean; time?: string }) => {
+      const { stop } = await import('./commands/lifecycle.js');
+      await stop(ctx, refs, opts);
+    });
+  program
+    .command('rm')
+    .description("remove stopped sessions: containers, volumes and paude's metadata")
+    .argument('<sessions...>', 'session ids or unique prefixes')
+    .option('-f, --force', 'stop and remove running ones too')
+    .action(async (refs: string[], opts: { force?: boolean }) => {
+      const { remove } = await import('./commands/lifecycle.js');
+      await remove(ctx, refs, opts);
+    });
+  program
+    .command('gc')
+    .description('remove what crashes left: interrupted starts, orphaned proxies and volumes, stale metadata')
+    .option('--stopped', 'also remove stopped sessions')
+    .option('-n, --dry-run', 'only say what would be removed')
+    .action(async (opts: { stopped?: boolean; dryRun?: boolean }) => {
+      const { gc } = await import('./commands/lifecycle.js');
+      await gc(ctx, opts);
+    });
+  program
+    .command('_keeper', { hidden: true })
+    .argument('<session>')
+    .action(async (id: string) => {
+      const { keeper } = await import('./commands/lifecycle.js');
+      await keeper(ctx, id);
     });
 
   program

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
+import { DETACH_KEY_HELP, DETACH_KEY_PATTERN } from '../sessions/detach-key.js';
 
 const networkEntry = z.string().superRefine((value, ctx) => {
   const parsed = parseNetworkEntry(value);
@@ -127,7 +128,11 @@ const auditSink = z.discriminatedUnion('type', [
 
 const sessions = z.strictObject({
   idleTimeoutMinutes: z.number().int().min(0).optional().describe('stop a session nobody is attached to after this many idle minutes (0: never)'),
-  detachKeys: z.string().min(1).optional().describe('key chord that detaches from a session and leaves it running'),
+  detachKeys: z
+    .string()
+    .regex(DETACH_KEY_PATTERN, { message: `expected ${DETACH_KEY_HELP}` })
+    .optional()
+    .describe('the key that detaches from a session and leaves it running (ctrl-<key>, alt-<key> or f1..f12)'),
 });
 
 const ui = z.strictObject({

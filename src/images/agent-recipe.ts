@@ -33,8 +33,10 @@ export async function readCaCertificates(paths: readonly string[]): Promise<CaCe
 }
 
 export async function agentRecipe(options: { baseImage?: string; claude: ClaudeCodePackage; certificates: readonly CaCertificate[] }): Promise<ImageRecipe> {
-  const [containerfile, init] = await Promise.all([readFile(new URL('Containerfile', ASSETS), 'utf8'), readFile(new URL('paude-agent-init', ASSETS))]);
-  const files: Record<string, string | Buffer> = { 'paude-agent-init': init, 'certs/.keep': '' };
+  const names = ['paude-agent-init', 'paude-tmux-session', 'paude-tmux-run', 'paude-tmux-attach', 'tmux.conf'];
+  const [containerfile, ...scripts] = await Promise.all([readFile(new URL('Containerfile', ASSETS), 'utf8'), ...names.map((n) => readFile(new URL(n, ASSETS)))]);
+  const files: Record<string, string | Buffer> = { 'certs/.keep': '' };
+  names.forEach((n, i) => (files[n] = scripts[i] ?? ''));
   options.certificates.forEach((c, i) => (files[`certs/paude-${i}-${basename(c.source).replace(/[^A-Za-z0-9_.-]/g, '_')}.crt`] = c.pem));
   const { tarball, version, integrity, platform } = options.claude;
   return {

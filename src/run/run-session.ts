@@ -28,6 +28,10 @@ import { readTar } from '../fs/tar-read.js';
 import { ProtectedPathGuard } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
+import { attachTerminal, showLastScreen } from '../sessions/attach.js';
+import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
+import { claimOwner, releaseOwner } from '../sessions/owner.js';
+import { tmuxKey } from '../sessions/detach-key.js';
 
 export type SessionCommand = { kind: 'claude'; args: string[] } | { kind: 'shell'; command: string[] };
 
@@ -49,6 +53,8 @@ export interface RunOptions {
   confirm?: (question: string) => Promise<boolean>;
   /** Called once the session is up (tests and the detach path use it). */
   onStarted?: (session: { id: string; backend: SessionBackend }) => void;
+  /** Start the session in the background, print its id and return (paude --detach). */
+  detach?: boolean;
 }
 
 const HOME_IN_CONTAINER = '/home/paude';
@@ -77,6 +83,9 @@ export async function runSession(o: RunOptions): Promise<number> {
   const layout = workspaceLayout(project.root, config.protect, config.isolate);
   const workdir = relative(project.root, o.cwd).startsWith('..') ? project.root : o.cwd;
   const tty = o.stdio.stdin.isTTY === true && o.stdio.stdout.isTTY === true;
+  // A terminal session runs in tmux inside the agent, so that it can be detached and attached
+  // again; without a terminal (paude -p, pipes) the command's stdio is connected directly.
+  const inTmux = tty || o.detach === true;
   const command = o.command.kind === 'claude' ? ['claude', ...config.claude.args, ...o.command.args] : o.command.command.length ? o.command.command : ['bash', '-l'];
   const hasSecrets = Object.keys(creds.secrets).length > 0;
   const labels = { ...o.labels };
@@ -95,18 +104,22 @@ export async function runSession(o: RunOptions): Promise<number> {
       );
     }
   };
-  // Until sessions can be detached, a paude that is told to stop takes its session with it,
-  // leaving nothing behind, also while it is still starting (in raw mode Ctrl-C is a key for
-  // the agent, not a signal here).
+  // A paude that is told to stop while the session is starting takes it along, leaving nothing
+  // behind. Once a terminal session is attached, a signal (the terminal closed) only detaches:
+  // the session goes on, as in tmux. A session without tmux ends with its paude.
   const stopped: { by?: NodeJS.Signals } = {};
   const stoppedCode = (): number | undefined => (stopped.by ? 128 + (osConstants.signals[stopped.by] ?? 1) : undefined);
+  const handover: { detach?: () => void } = {};
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (handover.detach) return handover.detach();
     stopped.by ??= signal;
     void backend.killAgent(id);
   };
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   for (const signal of signals) process.on(signal, onSignal);
+  let keep = false;
   try {
+    await claimOwner(sessionDir, 'starter');
     await backend.create({
       id,
       stateDir: sessionDir,
@@ -125,10 +138,21 @@ export async function runSession(o: RunOptions): Promise<number> {
           TERM: o.env.TERM ?? 'xterm-256color',
           PAUDE_SESSION: id,
           ...(hasSecrets ? { PAUDE_SECRETS: '1' } : {}),
+          ...(inTmux
+            ? {
+                PAUDE_TMUX: '1',
+                PAUDE_DETACH_KEY: tmuxKey(config.sessions.detachKeys),
+                PAUDE_IDLE_MINUTES: String(config.sessions.idleTimeoutMinutes),
+                ...(o.env.PAUDE_IDLE_CHECK_SECONDS ? { PAUDE_IDLE_CHECK_SECONDS: o.env.PAUDE_IDLE_CHECK_SECONDS } : {}),
+                PAUDE_ROWS: String(o.stdio.stdout.rows ?? 24),
+                PAUDE_COLS: String(o.stdio.stdout.columns ?? 80),
+                PAUDE_WAIT_CLIENT: o.detach ? '0' : '1',
+              }
+            : {}),
           ...(o.command.kind === 'shell' ? {} : { CLAUDE_CONFIG_DIR: `${HOME_IN_CONTAINER}/.claude` }),
         },
         user: { uid: agentUser.uid, gid: agentUser.gid },
-        tty,
+        tty: tty && !inTmux,
         mounts: [...layout.mounts, ...creds.mounts],
         tmpfs: { [SECRETS_DIR]: 'rw,mode=1777,size=1m', '/tmp': 'rw,exec,mode=1777', '/var/tmp': 'rw,exec,mode=1777', '/run/lock': 'rw,mode=1777' },
         localVolumes: [
@@ -146,6 +170,8 @@ export async function runSession(o: RunOptions): Promise<number> {
       endpoint: backend.endpoint,
       startedAt: new Date().toISOString(),
       command,
+      tmux: inTmux,
+      watched: layout.watched,
       policy: {
         mode: policy.mode,
         approvalTimeoutSeconds: policy.approvalTimeoutSeconds,
@@ -169,13 +195,56 @@ export async function runSession(o: RunOptions): Promise<number> {
 
     const early = stoppedCode();
     if (early !== undefined) return early;
+    const secrets = async (): Promise<void> => {
+      for (const [name, value] of Object.entries(creds.secrets)) await backend.writeAgentFile(id, `${SECRETS_DIR}/${name}`, value, owner);
+      if (hasSecrets) await backend.writeAgentFile(id, `${SECRETS_DIR}/.ready`, '', owner);
+    };
+    if (inTmux) {
+      await backend.startAgent(id);
+      await secrets();
+      const late = stoppedCode();
+      if (late !== undefined) return late;
+      o.onStarted?.({ id, backend });
+      const short = id.slice('paude-'.length);
+      const handOver = async (): Promise<void> => {
+        keep = true;
+        const moved = await guard.stop();
+        if (moved.length > 0) await noteQuarantined(sessionDir, moved);
+        await ensureKeeper(sessionDir, id, o.env);
+        await releaseOwner(sessionDir, 'starter');
+      };
+      if (o.detach) {
+        await handOver();
+        o.stdio.stdout.write(`${id}\n`);
+        o.stdio.stderr.write(`paude: ${id} runs in the background: paude attach ${short} to see it, paude stop ${short} to end it\n`);
+        return 0;
+      }
+      let detachedBySignal = false;
+      const attached = attachTerminal(backend, id, o.stdio, { term: o.env.TERM ?? 'xterm-256color' });
+      handover.detach = () => {
+        detachedBySignal = true;
+        void handOver().finally(() => process.exit(0));
+      };
+      await attached;
+      const state = await backend.inspect(id);
+      if (state?.agent === 'running' || detachedBySignal) {
+        await handOver();
+        o.stdio.stderr.write(`paude: detached from ${id}, which goes on: paude attach ${short} to return, paude stop ${short} to end it\n`);
+        return 0;
+      }
+      const code = await backend.waitAgent(id);
+      await showLastScreen(backend, id, o.stdio.stdout);
+      if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {
+        await bringBackClaudeConfig(backend, id, layout.claudeDir, config.claude.persistProjectConfig, o);
+      }
+      return stoppedCode() ?? code;
+    }
     const io = await backend.attachAgent(id);
     const terminal = passthrough(io, o.stdio, tty);
     try {
       await backend.startAgent(id);
       if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await io.resize(o.stdio.stdout.rows, o.stdio.stdout.columns);
-      for (const [name, value] of Object.entries(creds.secrets)) await backend.writeAgentFile(id, `${SECRETS_DIR}/${name}`, value, owner);
-      if (hasSecrets) await backend.writeAgentFile(id, `${SECRETS_DIR}/.ready`, '', owner);
+      await secrets();
       o.onStarted?.({ id, backend });
       const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
       terminal.restore();
@@ -187,7 +256,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       terminal.restore();
     }
   } finally {
-    await cleanup();
+    if (!keep) await cleanup();
     for (const signal of signals) process.off(signal, onSignal);
   }
 }

@@ -23,6 +23,10 @@ export const SessionRecordSchema = z.strictObject({
   endpoint: z.string(),
   startedAt: z.string(),
   command: z.array(z.string()),
+  /** The command runs in tmux inside the agent: the session can be attached and detached. */
+  tmux: z.boolean().optional(),
+  /** Protected paths that did not exist at start, watched on the host while the session lives. */
+  watched: z.array(z.string()).optional(),
   /** The policy from configuration at start; approvals and session changes are added to it. */
   policy: z.strictObject({
     mode: z.enum(NETWORK_MODES),
@@ -37,6 +41,13 @@ export function sessionDir(sessionsDir: string, id: string): string {
   return join(sessionsDir, id);
 }
 
+/** One session's record; undefined when it has none (yet), a warning when it is unreadable. */
+export async function readSessionRecord(sessionsDir: string, id: string): Promise<SessionRecord | undefined> {
+  const { records, warnings } = await listSessionRecords(sessionsDir, id);
+  if (warnings[0]) throw new PaudeError(warnings[0]);
+  return records[0];
+}
+
 export async function writeSessionRecord(sessionsDir: string, record: SessionRecord): Promise<void> {
   await writeFileAtomic(join(sessionDir(sessionsDir, record.id), 'session.json'), JSON.stringify(record, null, 2) + '\n');
 }
@@ -47,8 +58,8 @@ export interface RecordList {
   warnings: string[];
 }
 
-export async function listSessionRecords(sessionsDir: string): Promise<RecordList> {
-  const names = await readdir(sessionsDir).catch(() => [] as string[]);
+export async function listSessionRecords(sessionsDir: string, only?: string): Promise<RecordList> {
+  const names = only ? [only] : await readdir(sessionsDir).catch(() => [] as string[]);
   const records: SessionRecord[] = [];
   const warnings: string[] = [];
   for (const name of names.filter((n) => SESSION_ID.test(n)).sort()) {

@@ -1,6 +1,6 @@
 /** SessionBackend over one Docker-API engine (Docker, or Podman's compatible service). */
 import { PassThrough } from 'node:stream';
-import type { AgentIo, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
+import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
@@ -129,25 +129,125 @@ export class LocalBackend implements SessionBackend {
     return execInContainer(this.engine.docker, id, command);
   }
 
+  async openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env: Record<string, string> = {}): Promise<AgentTerminal> {
+    const exec = await this.agent(id).exec({
+      Cmd: command,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: true,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    });
+    const stream = await exec.start({ hijack: true, stdin: true, Tty: true });
+    const ended = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    const resize = async (rows: number, cols: number): Promise<void> => {
+      try {
+        await exec.resize({ h: rows, w: cols });
+      } catch (error) {
+        // Podman answers 201; an exec that has just ended answers 404/409/500.
+        if (!isHttpStatus(error, 200, 201, 404, 409, 500)) throw error;
+      }
+    };
+    const exitCode = async (): Promise<number> => {
+      await ended;
+      // The engine may record the exit a moment after the stream closes.
+      for (let i = 0; i < 50; i++) {
+        const info = await exec.inspect();
+        if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return 255;
+    };
+    return { input: stream, output: stream, resize, ended, exitCode };
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const filters = JSON.stringify({ label: [`${LABEL.session}=${id}`] });
+    const containers = await this.engine.docker.listContainers({ filters });
+    const agent = containers.find((c) => c.Labels[LABEL.role] === 'agent');
+    if (agent) {
+      // SIGHUP to what runs in the session's tmux, as when a terminal closes; the container
+      // ends when its command has. A session without tmux (paude -p) gets the engine's stop.
+      const hup = await this.exec(id, ['sh', '-c', 'tmux kill-server 2>/dev/null || kill -TERM 1']).catch(() => undefined);
+      const ended = hup ? await this.waitExited(id, graceSeconds * 1000) : false;
+      if (!ended) await this.agent(id).stop({ t: 0 }).catch((error: unknown) => {
+        if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
+      });
+    }
+    for (const c of containers.filter((c) => c.Labels[LABEL.role] !== 'agent')) {
+      await this.engine.docker.getContainer(c.Id).kill().catch((error: unknown) => {
+        if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
+      });
+    }
+  }
+
+  private async waitExited(id: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const info = await this.agent(id).inspect().catch(() => undefined);
+      if (!info?.State.Running) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  }
+
+  async agentOutput(id: string): Promise<string> {
+    const data = await this.agent(id).logs({ stdout: true, stderr: false, follow: false });
+    return demuxStdout(data).toString('utf8');
+  }
+
+  async inspect(id: string): Promise<SessionSummary | undefined> {
+    return (await this.list(id)).find((s) => s.id === id);
+  }
+
   async remove(id: string): Promise<void> {
     await removeSandbox(this.engine, id);
   }
 
-  async list(): Promise<SessionSummary[]> {
-    const containers = await this.engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.managed}=true`] }) });
+  /** Sessions by their labels: containers, and volumes left without containers (for gc). */
+  async list(only?: string): Promise<SessionSummary[]> {
+    const filters = JSON.stringify({ label: [only ? `${LABEL.session}=${only}` : `${LABEL.managed}=true`] });
+    const [containers, { Volumes }] = await Promise.all([this.engine.docker.listContainers({ all: true, filters }), this.engine.docker.listVolumes({ filters })]);
     const sessions = new Map<string, SessionSummary>();
+    const entry = (id: string): SessionSummary => {
+      const s = sessions.get(id) ?? { id, backend: this.kind, agent: 'missing' as ComponentState, proxy: 'missing' as ComponentState };
+      sessions.set(id, s);
+      return s;
+    };
     for (const c of containers) {
       const id = c.Labels[LABEL.session];
       if (!id) continue;
-      const s = sessions.get(id) ?? { id, backend: this.kind, agent: 'missing' as ComponentState, proxy: 'missing' as ComponentState };
-      const state: ComponentState = c.State === 'running' ? 'running' : c.State === 'created' ? 'created' : 'exited';
+      const s = entry(id);
+      const state: ComponentState = c.State === 'running' ? 'running' : c.State === 'created' || c.State === 'configured' ? 'created' : 'exited';
       if (c.Labels[LABEL.role] === 'agent') {
         s.agent = state;
         s.projectRoot = c.Labels[LABEL.workspace];
         s.createdAt = new Date(c.Created * 1000).toISOString();
+        const code = /^Exited \((-?[0-9]+)\)/.exec(c.Status)?.[1];
+        if (state === 'exited' && code !== undefined) s.exitCode = Number(code);
       } else if (c.Labels[LABEL.role] === 'proxy') s.proxy = state;
-      sessions.set(id, s);
+    }
+    for (const v of Volumes ?? []) {
+      const id = v.Labels?.[LABEL.session];
+      if (id) entry(id);
     }
     return [...sessions.values()];
   }
+}
+
+/** The stdout frames of a multiplexed log (8-byte headers: stream, 0, 0, 0, big-endian size). */
+export function demuxStdout(data: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= data.length) {
+    const stream = data[i];
+    const size = data.readUInt32BE(i + 4);
+    if (stream === 1) out.push(data.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out);
 }

@@ -9,6 +9,7 @@ export interface RunFlags extends ConfigFlags {
   rebuild?: boolean;
   print?: string;
   syncClaudeConfig?: boolean;
+  detach?: boolean;
 }
 
 /** `paude [ARGS]` runs Claude Code; `paude --shell [-- CMD]` a shell or CMD, in the same sandbox. */
@@ -23,6 +24,7 @@ export async function run(ctx: CliContext, args: string[], flags: RunFlags): Pro
     stdio: { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr },
     load: (f) => loadTrustedConfig(ctx, f),
     syncClaudeConfig: flags.syncClaudeConfig === true,
+    detach: flags.detach === true,
     ...(isInteractive(ctx) ? { confirm: (q: string) => confirm(ctx, q) } : {}),
   });
 }

@@ -1,0 +1,105 @@
+/** paude attach / stop / rm / gc, and the hidden _keeper a detached session runs on the host. */
+import { connectEngine } from '../../backends/engine/engine.js';
+import { LocalBackend } from '../../backends/local/local-backend.js';
+import { findProject } from '../../config/paths.js';
+import { PaudeError, UsageError } from '../../errors.js';
+import { attachTerminal, showLastScreen } from '../../sessions/attach.js';
+import { ensureKeeper, keepSession } from '../../sessions/keeper.js';
+import { quarantined, type SessionService, type SessionView } from '../../sessions/session-service.js';
+import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
+import { loadConfig } from '../../config/load-config.js';
+import type { CliContext } from '../program.js';
+import { sessionService } from './sessions.js';
+
+const short = (id: string): string => id.slice('paude-'.length);
+
+/** The named session, or the only active one in this project (else the only active one). */
+async function choose(service: SessionService, ctx: CliContext, ref: string | undefined): Promise<SessionView> {
+  if (ref) return service.find(ref);
+  const active = (await service.list({ clients: false })).sessions.filter((s) => s.status !== 'stopped' && s.status !== 'error');
+  const root = findProject(ctx.cwd).root;
+  const here = active.filter((s) => s.workspace === root);
+  const pool = here.length ? here : active;
+  if (pool.length === 1 && pool[0]) return pool[0];
+  if (pool.length === 0) throw new PaudeError('no session is running; start one with paude (or paude --detach)');
+  throw new UsageError(`several sessions are running (${pool.map((s) => s.id).join(', ')}); name one`);
+}
+
+export async function attach(ctx: CliContext, ref: string | undefined): Promise<number> {
+  const stdin = ctx.stdin as CliContext['stdin'] & { setRawMode?: (raw: boolean) => unknown };
+  const stdout = ctx.stdout as NodeJS.WriteStream;
+  if (!stdin.isTTY || !stdout.isTTY) throw new UsageError('paude attach needs a terminal (stdin and stdout); use paude sessions to look at sessions from scripts');
+  const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
+  const service = await sessionService(ctx);
+  const view = await choose(service, ctx, ref);
+  if (view.status === 'stopped') throw new PaudeError(`${view.id} has stopped${view.exitCode !== undefined ? ` (exit ${view.exitCode})` : ''}; paude rm ${short(view.id)} removes it`);
+  if (view.status === 'error') throw new PaudeError(`${view.id} cannot be attached: ${view.detail ?? 'it is in error'}; paude gc removes it`);
+  if (view.status === 'starting') throw new PaudeError(`${view.id} is still starting; try again in a moment`);
+  if (!view.record?.tmux) throw new PaudeError(`${view.id} was started without a terminal (paude -p or a pipe) and cannot be attached; its paude shows its output`);
+  const backend = view.backendHandle;
+  if (!backend) throw new PaudeError(`${view.id} is on ${view.endpoint}, which does not answer`);
+  const dir = sessionDir(resolved.paths.sessionsDir, view.id);
+  // A session whose paude died (kill -9, a closed terminal) gets its keeper back.
+  await ensureKeeper(dir, view.id, ctx.env);
+  await attachTerminal(backend, view.id, { stdin: ctx.stdin, stdout, stderr: ctx.stderr }, { term: ctx.env.TERM ?? 'xterm-256color' });
+  const after = await backend.inspect(view.id);
+  if (after?.agent === 'running') {
+    ctx.stderr.write(`paude: detached from ${view.id}, which goes on: paude attach ${short(view.id)} to return, paude stop ${short(view.id)} to end it\n`);
+    return 0;
+  }
+  const code = after?.exitCode ?? (await backend.waitAgent(view.id).catch(() => 1));
+  await showLastScreen(backend, view.id, stdout);
+  const moved = await quarantined(resolved.paths.sessionsDir, view.id);
+  if (moved.length) ctx.stderr.write(`paude: the session created ${moved.join(', ')}, which paude protects; moved to the quarantine (see paude sessions)\n`);
+  ctx.stderr.write(`paude: ${view.id} has ended (exit ${code}); paude rm ${short(view.id)} removes it\n`);
+  return code;
+}
+
+export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean; time?: string }): Promise<void> {
+  const grace = opts.time === undefined ? 5 : Number(opts.time);
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--time expects seconds (a number >= 0), not "${opts.time}"`);
+  const service = await sessionService(ctx);
+  const views = refs.length ? await Promise.all(refs.map((r) => service.find(r))) : [await choose(service, ctx, undefined)];
+  for (const view of views) {
+    const moved = opts.rm ? await service.remove(view) : await service.stop(view, grace);
+    if (moved.length) ctx.stderr.write(`paude: ${view.id} had created ${moved.join(', ')} (protected); moved to the quarantine\n`);
+    ctx.stdout.write(`${opts.rm ? 'removed' : 'stopped'} ${view.id}\n`);
+  }
+}
+
+export async function remove(ctx: CliContext, refs: string[], opts: { force?: boolean }): Promise<void> {
+  if (refs.length === 0) throw new UsageError('name the session(s) to remove (see paude sessions --all)');
+  const service = await sessionService(ctx);
+  const views = await Promise.all(refs.map((r) => service.find(r)));
+  const live = views.filter((v) => ['running', 'attached', 'detached', 'degraded', 'starting'].includes(v.status));
+  if (live.length && !opts.force) throw new UsageError(`${live.map((v) => v.id).join(', ')} ${live.length > 1 ? 'are' : 'is'} still running; paude stop it first, or paude rm --force`);
+  for (const view of views) {
+    await service.remove(view);
+    ctx.stdout.write(`removed ${view.id}\n`);
+  }
+}
+
+export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: boolean }): Promise<void> {
+  const service = await sessionService(ctx);
+  const { sessions, directories, unreachable } = await service.garbage({ stopped: opts.stopped });
+  for (const u of unreachable) ctx.stderr.write(`paude: warning: ${u}; its leftovers are kept until it answers\n`);
+  const verb = opts.dryRun ? 'would remove' : 'removed';
+  for (const s of sessions) {
+    if (!opts.dryRun) await service.remove(s);
+    ctx.stdout.write(`${verb} ${s.id} (${s.status === 'stopped' ? `stopped${s.detail ? `, ${s.detail}` : ''}` : s.detail ?? 'in error'})\n`);
+  }
+  for (const dir of directories) {
+    if (!opts.dryRun) await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
+    ctx.stdout.write(`${verb} ${dir} (metadata of a session that no engine has)\n`);
+  }
+  if (sessions.length + directories.length === 0) ctx.stdout.write('nothing to remove\n');
+}
+
+/** `paude _keeper ID`: started by paude for a detached session (see sessions/keeper.ts). */
+export async function keeper(ctx: CliContext, id: string): Promise<void> {
+  const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
+  const record = await readSessionRecord(resolved.paths.sessionsDir, id);
+  if (!record) throw new PaudeError(`no record of session ${id}`);
+  const backend = new LocalBackend(await connectEngine(record.endpoint));
+  await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir });
+}

@@ -1,0 +1,59 @@
+/**
+ * The keeper of a detached session: a small background process on the host that guards the
+ * workspace while nobody's `paude` is attached (protected paths the agent creates are moved
+ * to quarantine as they appear, see run/protected-guard.ts) and notes what it moved when the
+ * session's command ends. Idleness is watched inside the container (paude-tmux-session), so a
+ * session is stopped on time even when its keeper is gone.
+ */
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { SessionBackend } from '../backends/session-backend.js';
+import { ProtectedPathGuard } from '../run/protected-guard.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { claimOwner, liveOwner, releaseOwner } from './owner.js';
+import type { SessionRecord } from './session-record.js';
+
+export function quarantineDir(dataDir: string, id: string): string {
+  return join(dataDir, 'quarantine', id);
+}
+
+/** Runs until the session's agent has ended (or is gone). */
+export async function keepSession(backend: SessionBackend, record: SessionRecord, dirs: { sessionDir: string; dataDir: string }): Promise<void> {
+  await claimOwner(dirs.sessionDir, 'keeper');
+  const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id));
+  guard.start();
+  try {
+    await backend.waitAgent(record.id).catch(() => undefined);
+  } finally {
+    const moved = await guard.stop();
+    if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);
+    await releaseOwner(dirs.sessionDir, 'keeper');
+  }
+}
+
+/** What the guard moved, for `paude sessions` and `paude attach` to tell the user. */
+export async function noteQuarantined(sessionDir: string, moved: readonly string[]): Promise<void> {
+  await writeFileAtomic(join(sessionDir, 'quarantined.json'), JSON.stringify(moved) + '\n');
+}
+
+/**
+ * Starts a keeper for the session unless one is alive. It runs `paude _keeper ID` detached
+ * from this process and its terminal, with its output in the session's keeper.log.
+ */
+export async function ensureKeeper(sessionDir: string, id: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if ((await liveOwner(sessionDir, 'keeper')) !== undefined) return;
+  await mkdir(sessionDir, { recursive: true, mode: 0o700 });
+  const log = openSync(join(sessionDir, 'keeper.log'), 'a', 0o600);
+  try {
+    const main = fileURLToPath(new URL('../../bin/paude.js', import.meta.url));
+    const child = spawn(process.execPath, [main, '_keeper', id], { detached: true, stdio: ['ignore', log, log], env });
+    child.unref();
+    // Claimed here too, so that a second `paude attach` right after this one does not start another.
+    if (child.pid) await claimOwner(sessionDir, 'keeper', child.pid);
+  } finally {
+    closeSync(log);
+  }
+}

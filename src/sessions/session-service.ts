@@ -1,0 +1,253 @@
+/**
+ * Sessions across every engine that answers: what the engine reports (labels, states) merged
+ * with what paude remembers (session records) and who looks after each (owner pid files).
+ * The engine is the source of truth; a record without engine resources is stale metadata,
+ * engine resources without a record are still listed. One service for the CLI's sessions,
+ * attach, stop, rm and gc and for the dashboard.
+ */
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defaultDiscoveryEnv, discoverEngines } from '../backends/engine/discovery.js';
+import type { Engine } from '../backends/engine/engine.js';
+import { LocalBackend } from '../backends/local/local-backend.js';
+import type { SessionBackend, SessionSummary } from '../backends/session-backend.js';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { PaudeError, UsageError } from '../errors.js';
+import { LogFollower } from '../policy/log-follower.js';
+import { parseAccessLine } from '../policy/proxy-event.js';
+import { SESSION_ID } from '../policy/squid-config.js';
+import { ProtectedPathGuard } from '../run/protected-guard.js';
+import { quarantineDir, noteQuarantined } from './keeper.js';
+import { liveOwner } from './owner.js';
+import { listSessionRecords, sessionDir, type SessionRecord } from './session-record.js';
+
+/**
+ * starting: being created by a live paude; running: attached by the paude that started it
+ * without tmux (paude -p); attached / detached: a tmux session with / without a terminal;
+ * degraded: the agent runs without its proxy (no network); stopped: the command ended or was
+ * stopped, state kept; error: left behind by an interrupted start, or only metadata left.
+ */
+export type SessionStatus = 'starting' | 'running' | 'attached' | 'detached' | 'degraded' | 'stopped' | 'error';
+
+export interface SessionView {
+  id: string;
+  status: SessionStatus;
+  /** Why it is in error, or how it stopped. */
+  detail?: string;
+  backend: string;
+  endpoint: string;
+  started?: string;
+  workspace?: string;
+  network?: string;
+  blocked: number;
+  exitCode?: number;
+  /** Writable terminals attached (tmux sessions only). */
+  clients?: number;
+  record?: SessionRecord;
+  /** undefined when only metadata is left. */
+  summary?: SessionSummary;
+  /** undefined when the session's engine did not answer. */
+  backendHandle?: SessionBackend;
+}
+
+export interface SessionList {
+  sessions: SessionView[];
+  /** Engines (or recorded endpoints) that did not answer, with why. */
+  unreachable: string[];
+  warnings: string[];
+}
+
+type Paths = ResolvedConfig['paths'];
+
+export class SessionService {
+  private engines: Engine[] | undefined;
+
+  constructor(
+    private readonly paths: Paths,
+    private readonly backendConfig: ResolvedConfig['config']['backend'],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  private async reachableEngines(): Promise<Engine[]> {
+    if (this.engines) return this.engines;
+    const c = this.backendConfig;
+    const found = await discoverEngines(defaultDiscoveryEnv(this.env), c.type, { podman: c.podman?.socket, docker: c.docker?.host }, { all: true, startService: false });
+    // One engine can answer through several strategies (a socket and DOCKER_HOST): once.
+    this.engines = [...new Map(found.flatMap((r) => (r.engine ? [[r.engine.endpoint, r.engine] as const] : []))).values()];
+    return this.engines;
+  }
+
+  async list(options: { clients?: boolean } = {}): Promise<SessionList> {
+    const engines = await this.reachableEngines();
+    const { records, warnings } = await listSessionRecords(this.paths.sessionsDir);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const unreachable: string[] = [];
+    const reached = new Set<string>();
+    const views: SessionView[] = [];
+    const seen = new Set<string>();
+    await Promise.all(
+      engines.map(async (engine) => {
+        const backend = new LocalBackend(engine);
+        let summaries: SessionSummary[];
+        try {
+          summaries = await backend.list();
+        } catch (error) {
+          unreachable.push(`${engine.flavor} at ${engine.endpoint} could not be listed (${(error as Error).message.split('\n')[0]})`);
+          return;
+        }
+        reached.add(engine.endpoint);
+        for (const s of summaries) {
+          if (seen.has(s.id)) continue;
+          seen.add(s.id);
+          views.push(await this.view(s, byId.get(s.id), backend, options.clients !== false));
+        }
+      }),
+    );
+    // Records the engines know nothing of: stale metadata where their engine answered, else unknown.
+    for (const r of records) {
+      if (seen.has(r.id)) continue;
+      if (!reached.has(r.endpoint)) {
+        if (!unreachable.some((u) => u.includes(r.endpoint))) unreachable.push(`${r.backend} at ${r.endpoint} (recorded for ${r.id}) did not answer`);
+        continue;
+      }
+      if ((await liveOwner(sessionDir(this.paths.sessionsDir, r.id), 'starter')) !== undefined) continue;
+      views.push({ ...this.fromRecord(r), status: 'error', detail: 'only metadata left: its containers are gone', blocked: 0 });
+    }
+    views.sort((a, b) => (b.started ?? '').localeCompare(a.started ?? ''));
+    return { sessions: views, unreachable, warnings };
+  }
+
+  private fromRecord(r: SessionRecord): Omit<SessionView, 'status' | 'blocked'> {
+    return { id: r.id, backend: r.backend, endpoint: r.endpoint, started: r.startedAt, workspace: r.projectRoot, network: r.policy.mode, record: r };
+  }
+
+  private async view(s: SessionSummary, record: SessionRecord | undefined, backend: SessionBackend, withClients: boolean): Promise<SessionView> {
+    const dir = sessionDir(this.paths.sessionsDir, s.id);
+    const view: SessionView = {
+      id: s.id,
+      status: 'error',
+      backend: s.backend,
+      endpoint: backend.endpoint,
+      blocked: await blockedCount(dir, s.id),
+      summary: s,
+      backendHandle: backend,
+      ...(record ? { record, network: record.policy.mode } : {}),
+      ...((record?.startedAt ?? s.createdAt) ? { started: record?.startedAt ?? s.createdAt } : {}),
+      ...((record?.projectRoot ?? s.projectRoot) ? { workspace: record?.projectRoot ?? s.projectRoot } : {}),
+      ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
+    };
+    const starting = s.agent === 'created' || s.agent === 'missing' ? (await liveOwner(dir, 'starter')) !== undefined : false;
+    if (starting) view.status = 'starting';
+    else if (s.agent === 'created' || s.agent === 'missing') {
+      view.status = 'error';
+      view.detail = s.agent === 'created' ? 'its start was interrupted' : 'its agent container is gone';
+    } else if (s.agent === 'exited') {
+      view.status = 'stopped';
+      if (s.exitCode !== undefined) view.detail = `exit ${s.exitCode}`;
+    } else if (s.proxy !== 'running') {
+      view.status = 'degraded';
+      view.detail = 'its proxy is not running: the agent has no network';
+    } else if (record?.tmux) {
+      const clients = withClients ? await attachedClients(backend, s.id) : undefined;
+      if (clients !== undefined) view.clients = clients;
+      view.status = clients ? 'attached' : 'detached';
+    } else view.status = 'running';
+    return view;
+  }
+
+  /** A session by full id or unique prefix (with or without "paude-"), else the usage error. */
+  async find(ref: string): Promise<SessionView> {
+    const { sessions, unreachable } = await this.list();
+    const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
+    const exact = sessions.find((s) => s.id === wanted);
+    if (exact) return exact;
+    const matches = sessions.filter((s) => s.id.startsWith(wanted));
+    if (matches.length === 1 && matches[0]) return matches[0];
+    if (matches.length > 1) throw new UsageError(`"${ref}" matches ${matches.map((m) => m.id).join(', ')}; give more of the id`);
+    const known = sessions.map((s) => s.id);
+    const note = unreachable.length ? `; not reachable: ${unreachable.join('; ')}` : '';
+    throw new PaudeError(`no session "${ref}"${known.length ? ` (sessions: ${known.join(', ')})` : ' (there are none)'}${note}`);
+  }
+
+  /**
+   * Stops the agent (its command gets SIGHUP, then SIGKILL after graceSeconds) and the proxy,
+   * and checks the workspace's protected paths once more. Everything else is kept.
+   */
+  async stop(view: SessionView, graceSeconds = 5): Promise<string[]> {
+    const backend = this.reachable(view);
+    await backend.stop(view.id, graceSeconds);
+    return this.finalGuard(view);
+  }
+
+  /** Removes every resource of the session and its metadata (the quarantine is kept). */
+  async remove(view: SessionView): Promise<string[]> {
+    if (view.backendHandle) await view.backendHandle.remove(view.id);
+    const moved = view.record ? await this.finalGuard(view) : [];
+    await rm(sessionDir(this.paths.sessionsDir, view.id), { recursive: true, force: true });
+    return moved;
+  }
+
+  private reachable(view: SessionView): SessionBackend {
+    if (!view.backendHandle) throw new PaudeError(`${view.id} is on ${view.endpoint}, which does not answer; start that engine and try again`);
+    return view.backendHandle;
+  }
+
+  private async finalGuard(view: SessionView): Promise<string[]> {
+    if (!view.record?.watched?.length) return [];
+    const guard = new ProtectedPathGuard(view.record.projectRoot, view.record.watched, quarantineDir(this.paths.dataDir, view.id));
+    const moved = await guard.stop();
+    if (moved.length > 0) await noteQuarantined(sessionDir(this.paths.sessionsDir, view.id), moved);
+    return moved;
+  }
+
+  /**
+   * What `paude gc` removes: sessions in error (interrupted starts, containers gone), session
+   * directories no engine resource belongs to, and with `stopped` the stopped sessions too.
+   */
+  async garbage(options: { stopped?: boolean } = {}): Promise<{ sessions: SessionView[]; directories: string[]; unreachable: string[] }> {
+    const { sessions, unreachable } = await this.list({ clients: false });
+    const doomed = sessions.filter((s) => s.status === 'error' || (options.stopped && s.status === 'stopped'));
+    // Directories without a readable record (a start killed before writing it, or a corrupt file).
+    const known = new Set(sessions.map((s) => s.id));
+    const directories: string[] = [];
+    if (unreachable.length === 0) {
+      for (const name of await readdir(this.paths.sessionsDir).catch(() => [] as string[])) {
+        if (!SESSION_ID.test(name) || known.has(name)) continue;
+        const dir = sessionDir(this.paths.sessionsDir, name);
+        if ((await liveOwner(dir, 'starter')) !== undefined || (await liveOwner(dir, 'keeper')) !== undefined) continue;
+        directories.push(dir);
+      }
+    }
+    return { sessions: doomed, directories, unreachable };
+  }
+}
+
+/** Writable tmux clients attached to the session; undefined when that cannot be told. */
+async function attachedClients(backend: SessionBackend, id: string): Promise<number | undefined> {
+  try {
+    const r = await backend.exec(id, ['tmux', 'list-clients', '-t', 'paude', '-F', '#{client_readonly}']);
+    if (r.exitCode !== 0) return r.stderr.includes('no server') || r.stderr.includes("can't find") ? 0 : undefined;
+    return r.stdout.split('\n').filter((l) => l.trim() === '0').length;
+  } catch {
+    return undefined;
+  }
+}
+
+async function blockedCount(dir: string, id: string): Promise<number> {
+  let blocked = 0;
+  const follower = new LogFollower(join(dir, 'proxy', 'log', 'access.log'), (lines) => {
+    for (const l of lines) if (parseAccessLine(l.line, id, l.offset)?.decision === 'deny') blocked++;
+  });
+  await follower.poll();
+  return blocked;
+}
+
+/** Protected paths the guard moved out of the workspace during the session, if any. */
+export async function quarantined(sessionsDir: string, id: string): Promise<string[]> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(join(sessionDir(sessionsDir, id), 'quarantined.json'), 'utf8'));
+    return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
+}
