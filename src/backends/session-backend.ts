@@ -35,6 +35,8 @@ export interface SessionSpec {
   proxy: { image: string; extraHosts: Record<string, string> };
   policy: EffectivePolicy;
   labels: Record<string, string>;
+  /** paude's data directory (where the session's metadata lives), labelled on every resource. */
+  dataDir: string;
 }
 
 /** The agent's terminal or stdio: bytes in, bytes out, resizable when it is a terminal. */
@@ -66,6 +68,8 @@ export interface SessionSummary {
   createdAt?: string;
   /** The agent's exit code once it has exited. */
   exitCode?: number;
+  /** The data directory of the paude that created it (its label), when known. */
+  dataDir?: string;
 }
 
 export interface ExecResult {

@@ -127,7 +127,7 @@ const auditSink = z.discriminatedUnion('type', [
 ]);
 
 const sessions = z.strictObject({
-  idleTimeoutMinutes: z.number().int().min(0).optional().describe('stop a session nobody is attached to after this many idle minutes (0: never)'),
+  idleTimeoutMinutes: z.number().min(0).optional().describe('stop a session nobody is attached to and whose screen has not changed for this many minutes (0: never); its state is kept'),
   detachKeys: z
     .string()
     .regex(DETACH_KEY_PATTERN, { message: `expected ${DETACH_KEY_HELP}` })

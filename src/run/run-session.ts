@@ -123,6 +123,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     await backend.create({
       id,
       stateDir: sessionDir,
+      dataDir: paths.dataDir,
       projectRoot: project.root,
       workdir,
       policy,
@@ -142,7 +143,7 @@ export async function runSession(o: RunOptions): Promise<number> {
             ? {
                 PAUDE_TMUX: '1',
                 PAUDE_DETACH_KEY: tmuxKey(config.sessions.detachKeys),
-                PAUDE_IDLE_MINUTES: String(config.sessions.idleTimeoutMinutes),
+                PAUDE_IDLE_SECONDS: String(Math.round(config.sessions.idleTimeoutMinutes * 60)),
                 ...(o.env.PAUDE_IDLE_CHECK_SECONDS ? { PAUDE_IDLE_CHECK_SECONDS: o.env.PAUDE_IDLE_CHECK_SECONDS } : {}),
                 PAUDE_ROWS: String(o.stdio.stdout.rows ?? 24),
                 PAUDE_COLS: String(o.stdio.stdout.columns ?? 80),
@@ -220,14 +221,14 @@ export async function runSession(o: RunOptions): Promise<number> {
         return 0;
       }
       let detachedBySignal = false;
-      const attached = attachTerminal(backend, id, o.stdio, { term: o.env.TERM ?? 'xterm-256color' });
+      const attached = attachTerminal(backend, id, o.stdio, { term: o.env.TERM ?? 'xterm-256color', sessionDir });
       handover.detach = () => {
         detachedBySignal = true;
         void handOver().finally(() => process.exit(0));
       };
-      await attached;
-      const state = await backend.inspect(id);
-      if (state?.agent === 'running' || detachedBySignal) {
+      const farewell = await attached;
+      const running = farewell === 'detached' || (farewell === undefined && (await backend.inspect(id))?.agent === 'running');
+      if (running || detachedBySignal) {
         await handOver();
         o.stdio.stderr.write(`paude: detached from ${id}, which goes on: paude attach ${short} to return, paude stop ${short} to end it\n`);
         return 0;

@@ -7,6 +7,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { AgentTerminal, SessionBackend } from '../backends/session-backend.js';
 import { passthrough, type Stdio } from '../run/terminal.js';
+import { leaseClient } from './clients.js';
 
 /** Colour and attribute sequences (ESC [ ... m), which capture-pane -e keeps. */
 const SGR = new RegExp(String.raw`\x1b\[[0-9;]*m`, 'g');
@@ -20,6 +21,8 @@ const TMUX_FAREWELL = /\[(?:exited|detached \(from session paude\)|server exited
  */
 export class FarewellFilter extends Transform {
   private held: Buffer | undefined;
+  /** The farewell the client ended with: it detached, or the session ended. */
+  farewell: 'detached' | 'ended' | undefined;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (this.held) this.push(this.held);
@@ -35,6 +38,7 @@ export class FarewellFilter extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
+    if (this.held) this.farewell = this.held.includes('detached') ? 'detached' : 'ended';
     done();
   }
 }
@@ -42,26 +46,38 @@ export class FarewellFilter extends Transform {
 export interface AttachOptions {
   /** The user's TERM, for tmux's client. */
   term: string;
+  /** The session's directory on this host (for the client's lease, see clients.ts). */
+  sessionDir: string;
   readOnly?: boolean;
   /** Called with the open terminal (benchmarks, tests). */
   onOpen?: (terminal: AgentTerminal) => void;
 }
 
-/** Attaches the user's terminal until the client ends (detach key, session end, or lost connection). */
-export async function attachTerminal(backend: SessionBackend, id: string, stdio: Stdio, options: AttachOptions): Promise<void> {
+/**
+ * Attaches the user's terminal until the client ends: 'detached' (the detach key), 'ended'
+ * (the session's command ended), or undefined (the connection was lost: ask the engine).
+ */
+export async function attachTerminal(backend: SessionBackend, id: string, stdio: Stdio, options: AttachOptions): Promise<'detached' | 'ended' | undefined> {
   const rows = stdio.stdout.rows ?? 24;
   const cols = stdio.stdout.columns ?? 80;
-  const command = ['paude-tmux-attach', String(rows), String(cols), ...(options.readOnly ? ['-r'] : [])];
-  const terminal = await backend.openTerminal(id, command, { rows, cols }, { TERM: options.term });
-  options.onOpen?.(terminal);
-  const output = terminal.output.pipe(new FarewellFilter());
-  const pass = passthrough({ ...terminal, output }, stdio, true);
+  const lease = await leaseClient(options.sessionDir);
   try {
-    await terminal.ended;
-    // Let the last output reach the terminal before raw mode is left.
-    await new Promise<void>((resolve) => (output.readableEnded ? resolve() : output.once('end', resolve)));
+    const command = ['paude-tmux-attach', String(rows), String(cols), lease.token, ...(options.readOnly ? ['-r'] : [])];
+    const terminal = await backend.openTerminal(id, command, { rows, cols }, { TERM: options.term });
+    options.onOpen?.(terminal);
+    const filter = new FarewellFilter();
+    const output = terminal.output.pipe(filter);
+    const pass = passthrough({ ...terminal, output }, stdio, true);
+    try {
+      await terminal.ended;
+      // Let the last output reach the terminal before raw mode is left.
+      await new Promise<void>((resolve) => (output.readableEnded ? resolve() : output.once('end', resolve)));
+      return filter.farewell;
+    } finally {
+      pass.restore();
+    }
   } finally {
-    pass.restore();
+    await lease.release();
   }
 }
 

@@ -14,6 +14,7 @@ import type { SessionBackend } from '../backends/session-backend.js';
 import { ProtectedPathGuard } from '../run/protected-guard.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { claimOwner, liveOwner, releaseOwner } from './owner.js';
+import { reapClients } from './clients.js';
 import type { SessionRecord } from './session-record.js';
 
 export function quarantineDir(dataDir: string, id: string): string {
@@ -25,9 +26,12 @@ export async function keepSession(backend: SessionBackend, record: SessionRecord
   await claimOwner(dirs.sessionDir, 'keeper');
   const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id));
   guard.start();
+  // Terminals whose paude died stay attached in the container until detached (clients.ts).
+  const reaper = setInterval(() => void reapClients(backend, record.id, dirs.sessionDir).catch(() => undefined), 2000);
   try {
     await backend.waitAgent(record.id).catch(() => undefined);
   } finally {
+    clearInterval(reaper);
     const moved = await guard.stop();
     if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);
     await releaseOwner(dirs.sessionDir, 'keeper');

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 
-export type OwnerRole = 'starter' | 'keeper';
+/** starter, keeper, or clients/<token> for a terminal attached from this host. */
+export type OwnerRole = 'starter' | 'keeper' | `clients/${string}`;
 
 const OwnerSchema = z.strictObject({ pid: z.number().int().positive(), started: z.string() });
 

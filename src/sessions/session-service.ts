@@ -19,6 +19,7 @@ import { SESSION_ID } from '../policy/squid-config.js';
 import { ProtectedPathGuard } from '../run/protected-guard.js';
 import { quarantineDir, noteQuarantined } from './keeper.js';
 import { liveOwner } from './owner.js';
+import { reapClients } from './clients.js';
 import { listSessionRecords, sessionDir, type SessionRecord } from './session-record.js';
 
 /**
@@ -96,7 +97,8 @@ export class SessionService {
           return;
         }
         reached.add(engine.endpoint);
-        for (const s of summaries) {
+        // Sessions of another data directory (another user or setup on a shared engine) are theirs.
+        for (const s of summaries.filter((x) => x.dataDir === this.paths.dataDir)) {
           if (seen.has(s.id)) continue;
           seen.add(s.id);
           views.push(await this.view(s, byId.get(s.id), backend, options.clients !== false));
@@ -143,11 +145,12 @@ export class SessionService {
       view.detail = s.agent === 'created' ? 'its start was interrupted' : 'its agent container is gone';
     } else if (s.agent === 'exited') {
       view.status = 'stopped';
-      if (s.exitCode !== undefined) view.detail = `exit ${s.exitCode}`;
+      if (s.exitCode !== undefined) view.detail = record?.tmux && s.exitCode === 124 ? 'idle timeout, exit 124' : `exit ${s.exitCode}`;
     } else if (s.proxy !== 'running') {
       view.status = 'degraded';
       view.detail = 'its proxy is not running: the agent has no network';
     } else if (record?.tmux) {
+      if (withClients) await reapClients(backend, s.id, dir);
       const clients = withClients ? await attachedClients(backend, s.id) : undefined;
       if (clients !== undefined) view.clients = clients;
       view.status = clients ? 'attached' : 'detached';

@@ -4,6 +4,8 @@ export const LABEL = {
   session: 'paude.session',
   role: 'paude.role',
   workspace: 'paude.workspace',
+  /** The data directory of the paude that made it: one user's sessions among others on a shared engine. */
+  data: 'paude.data',
   version: 'paude.version',
 } as const;
 

@@ -23,7 +23,7 @@ export class LocalBackend implements SessionBackend {
       proxyImage: spec.proxy.image,
       policy: spec.policy,
       extraHosts: spec.proxy.extraHosts,
-      labels: { ...spec.labels, [LABEL.workspace]: spec.projectRoot },
+      labels: { ...spec.labels, [LABEL.workspace]: spec.projectRoot, [LABEL.data]: spec.dataDir },
       waitForProxy: false,
       startAgent: false,
       agent: {
@@ -222,6 +222,7 @@ export class LocalBackend implements SessionBackend {
       const id = c.Labels[LABEL.session];
       if (!id) continue;
       const s = entry(id);
+      s.dataDir ??= c.Labels[LABEL.data];
       const state: ComponentState = c.State === 'running' ? 'running' : c.State === 'created' || c.State === 'configured' ? 'created' : 'exited';
       if (c.Labels[LABEL.role] === 'agent') {
         s.agent = state;
@@ -233,7 +234,7 @@ export class LocalBackend implements SessionBackend {
     }
     for (const v of Volumes ?? []) {
       const id = v.Labels?.[LABEL.session];
-      if (id) entry(id);
+      if (id) entry(id).dataDir ??= v.Labels?.[LABEL.data];
     }
     return [...sessions.values()];
   }

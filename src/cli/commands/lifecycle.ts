@@ -41,13 +41,13 @@ export async function attach(ctx: CliContext, ref: string | undefined): Promise<
   const dir = sessionDir(resolved.paths.sessionsDir, view.id);
   // A session whose paude died (kill -9, a closed terminal) gets its keeper back.
   await ensureKeeper(dir, view.id, ctx.env);
-  await attachTerminal(backend, view.id, { stdin: ctx.stdin, stdout, stderr: ctx.stderr }, { term: ctx.env.TERM ?? 'xterm-256color' });
+  const farewell = await attachTerminal(backend, view.id, { stdin: ctx.stdin, stdout, stderr: ctx.stderr }, { term: ctx.env.TERM ?? 'xterm-256color', sessionDir: dir });
   const after = await backend.inspect(view.id);
-  if (after?.agent === 'running') {
+  if (farewell === 'detached' || (farewell === undefined && after?.agent === 'running')) {
     ctx.stderr.write(`paude: detached from ${view.id}, which goes on: paude attach ${short(view.id)} to return, paude stop ${short(view.id)} to end it\n`);
     return 0;
   }
-  const code = after?.exitCode ?? (await backend.waitAgent(view.id).catch(() => 1));
+  const code = await backend.waitAgent(view.id).catch(() => after?.exitCode ?? 1);
   await showLastScreen(backend, view.id, stdout);
   const moved = await quarantined(resolved.paths.sessionsDir, view.id);
   if (moved.length) ctx.stderr.write(`paude: the session created ${moved.join(', ')}, which paude protects; moved to the quarantine (see paude sessions)\n`);
