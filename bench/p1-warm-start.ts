@@ -59,7 +59,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
 }
 
 /** A throwaway config (the run's images, this engine), data, cache, home and workspace. */
-async function sessionSetup(b: BenchEngine, images: { agent: string; proxy: string }): Promise<Session> {
+export async function sessionSetup(b: BenchEngine, images: { agent: string; proxy: string }): Promise<Session> {
   const dir = await mkdtemp(join(tmpdir(), 'paude-bench-p1-'));
   b.defer(() => rm(dir, { recursive: true, force: true }));
   const ws = join(dir, 'ws');

@@ -37,7 +37,7 @@ export async function agentRecipe(options: { baseImage?: string; claude: ClaudeC
   const [containerfile, ...scripts] = await Promise.all([readFile(new URL('Containerfile', ASSETS), 'utf8'), ...names.map((n) => readFile(new URL(n, ASSETS)))]);
   const files: Record<string, string | Buffer> = { 'certs/.keep': '' };
   names.forEach((n, i) => (files[n] = scripts[i] ?? ''));
-  options.certificates.forEach((c, i) => (files[`certs/paude-${i}-${basename(c.source).replace(/[^A-Za-z0-9_.-]/g, '_')}.crt`] = c.pem));
+  options.certificates.forEach((c, i) => (files[`certs/paude-${i}-${basename(c.source).replace(/\.(crt|pem|cer)$/i, '').replace(/[^A-Za-z0-9_.-]/g, '_')}.crt`] = c.pem));
   const { tarball, version, integrity, platform } = options.claude;
   return {
     repository: 'localhost/paude-agent',

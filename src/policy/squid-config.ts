@@ -51,6 +51,9 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     `cache_log ${s}/log/cache.log`,
     'cache_store_log none',
     'logfile_rotate 0',
+    // Logs readable by the user's own paude when squid runs as another uid (rootful engines);
+    // the session directory around them is the user's alone (0700).
+    'umask 022',
     'coredump_dir /tmp',
     `acl agent src ${agentCidr}`,
     `acl blocked_dst dst ${input.blockedDestinations.join(' ')}`,

@@ -30,10 +30,15 @@ export async function reapClients(backend: SessionBackend, id: string, sessionDi
   for (const name of names) {
     const token = /^([a-f0-9]{16})\.pid$/.exec(name)?.[1];
     if (!token || (await liveOwner(sessionDir, `clients/${token}`)) !== undefined) continue;
-    const script = 'c=/tmp/paude-session/clients/$1; if [ -f "$c" ]; then tmux detach-client -t "$(cat "$c")" 2>/dev/null; rm -f "$c"; fi';
-    await backend.exec(id, ['sh', '-c', script, 'sh', token]).catch(() => undefined);
+    await detachClient(backend, id, token);
     await releaseOwner(sessionDir, `clients/${token}`);
     reaped++;
   }
   return reaped;
+}
+
+/** Detaches the tmux client that attached under this token (a no-op when it is gone). */
+export async function detachClient(backend: SessionBackend, id: string, token: string): Promise<void> {
+  const script = 'c=/tmp/paude-session/clients/$1; if [ -f "$c" ]; then tmux detach-client -t "$(cat "$c")" 2>/dev/null; rm -f "$c"; fi';
+  await backend.exec(id, ['sh', '-c', script, 'sh', token]).catch(() => undefined);
 }

@@ -8,7 +8,7 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultDiscoveryEnv, discoverEngines } from '../backends/engine/discovery.js';
-import type { Engine } from '../backends/engine/engine.js';
+import { connectEngine, type Engine } from '../backends/engine/engine.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import type { SessionBackend, SessionSummary } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
@@ -64,7 +64,7 @@ export class SessionService {
   private engines: Engine[] | undefined;
 
   constructor(
-    private readonly paths: Paths,
+    readonly paths: Paths,
     private readonly backendConfig: ResolvedConfig['config']['backend'],
     private readonly env: NodeJS.ProcessEnv,
   ) {}
@@ -101,7 +101,7 @@ export class SessionService {
         for (const s of summaries.filter((x) => x.dataDir === this.paths.dataDir)) {
           if (seen.has(s.id)) continue;
           seen.add(s.id);
-          views.push(await this.view(s, byId.get(s.id), backend, options.clients !== false));
+          views.push(await this.view(s, byId.get(s.id), backend, { clients: options.clients !== false, blocked: true }));
         }
       }),
     );
@@ -123,14 +123,15 @@ export class SessionService {
     return { id: r.id, backend: r.backend, endpoint: r.endpoint, started: r.startedAt, workspace: r.projectRoot, network: r.policy.mode, record: r };
   }
 
-  private async view(s: SessionSummary, record: SessionRecord | undefined, backend: SessionBackend, withClients: boolean): Promise<SessionView> {
+  private async view(s: SessionSummary, record: SessionRecord | undefined, backend: SessionBackend, want: { clients: boolean; blocked: boolean }): Promise<SessionView> {
+    const withClients = want.clients;
     const dir = sessionDir(this.paths.sessionsDir, s.id);
     const view: SessionView = {
       id: s.id,
       status: 'error',
       backend: s.backend,
       endpoint: backend.endpoint,
-      blocked: await blockedCount(dir, s.id),
+      blocked: want.blocked ? await blockedCount(dir, s.id) : 0,
       summary: s,
       backendHandle: backend,
       ...(record ? { record, network: record.policy.mode } : {}),
@@ -156,6 +157,27 @@ export class SessionService {
       view.status = clients ? 'attached' : 'detached';
     } else view.status = 'running';
     return view;
+  }
+
+  /**
+   * The quick way to one session (attach, where every millisecond shows): its record names its
+   * engine, which is asked about this session only. Falls back to find() when the reference
+   * matches no single record or the recorded engine does not answer.
+   */
+  async findQuick(ref: string): Promise<SessionView> {
+    const { records } = await listSessionRecords(this.paths.sessionsDir);
+    const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
+    const matches = records.filter((r) => r.id === wanted || r.id.startsWith(wanted));
+    const record = matches.find((r) => r.id === wanted) ?? (matches.length === 1 ? matches[0] : undefined);
+    if (!record) return this.find(ref);
+    try {
+      const backend = new LocalBackend(await connectEngine(record.endpoint));
+      const summary = await backend.inspect(record.id);
+      if (summary && summary.dataDir === this.paths.dataDir) return this.view(summary, record, backend, { clients: false, blocked: false });
+    } catch {
+      // Not reachable the recorded way: look everywhere.
+    }
+    return this.find(ref);
   }
 
   /** A session by full id or unique prefix (with or without "paude-"), else the usage error. */

@@ -10,6 +10,9 @@ import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { runInPty, type PtyRun } from '../support/pty.js';
 import { waitFor } from '../support/session-fixture.js';
 import { testProject, type TestProject } from '../support/workspace.js';
+import { connectEngine } from '../../src/backends/engine/engine.js';
+import { LocalBackend } from '../../src/backends/local/local-backend.js';
+import { SessionScreen } from '../../src/sessions/screen.js';
 
 interface Row {
   id: string;
@@ -246,5 +249,35 @@ describeEngines('sessions: detach, attach, stop', (engine) => {
     expect(stopped).toMatchObject({ exitCode: 124, detail: 'idle timeout, exit 124' });
     expect(await resources(engine, id)).not.toHaveLength(0);
     expect((await p.paude(['rm', id])).code).toBe(0);
+  });
+
+  it('keeps a live copy of the screen for previews, without typing, resizing or staying attached', async () => {
+    const p = await testProject(engine);
+    const id = await startDetached(p);
+    const writer = attach(p, id, { cols: 90, rows: 25 });
+    await writer.waitFor(/[$#] $/m);
+    writer.write('echo first-$((1+1))\r');
+    await writer.waitFor(/^first-2$/m);
+
+    const backend = new LocalBackend(await connectEngine(`unix://${engine.socketPath}`));
+    const screen = await SessionScreen.open(backend, id, join(p.dataDir, 'sessions', id));
+    try {
+      expect([screen.rows, screen.cols]).toEqual([25, 90]);
+      // At once the current screen, then what changes on it.
+      await screen.waitFor(/^first-2$/m);
+      writer.write('echo second-$((2+2))\r');
+      await screen.waitFor(/^second-4$/m);
+      expect(screen.snapshot().lines).toHaveLength(25);
+      // The preview is not a writable client.
+      expect(await row(p, id)).toMatchObject({ status: 'attached', clients: 1 });
+    } finally {
+      await screen.close();
+    }
+    writer.write('\x1d');
+    expect(await writer.exit).toBe(0);
+    const clients = await backend.exec(id, ['tmux', 'list-clients', '-t', 'paude']);
+    expect(clients.stdout).toBe('');
+    expect(await row(p, id)).toMatchObject({ status: 'detached', clients: 0 });
+    expect((await p.paude(['stop', '--rm', id])).code).toBe(0);
   });
 });

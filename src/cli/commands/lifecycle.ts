@@ -14,8 +14,8 @@ import { sessionService } from './sessions.js';
 const short = (id: string): string => id.slice('paude-'.length);
 
 /** The named session, or the only active one in this project (else the only active one). */
-async function choose(service: SessionService, ctx: CliContext, ref: string | undefined): Promise<SessionView> {
-  if (ref) return service.find(ref);
+async function choose(service: SessionService, ctx: CliContext, ref: string | undefined, quick = false): Promise<SessionView> {
+  if (ref) return quick ? service.findQuick(ref) : service.find(ref);
   const active = (await service.list({ clients: false })).sessions.filter((s) => s.status !== 'stopped' && s.status !== 'error');
   const root = findProject(ctx.cwd).root;
   const here = active.filter((s) => s.workspace === root);
@@ -29,16 +29,16 @@ export async function attach(ctx: CliContext, ref: string | undefined): Promise<
   const stdin = ctx.stdin as CliContext['stdin'] & { setRawMode?: (raw: boolean) => unknown };
   const stdout = ctx.stdout as NodeJS.WriteStream;
   if (!stdin.isTTY || !stdout.isTTY) throw new UsageError('paude attach needs a terminal (stdin and stdout); use paude sessions to look at sessions from scripts');
-  const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
   const service = await sessionService(ctx);
-  const view = await choose(service, ctx, ref);
+  const paths = service.paths;
+  const view = await choose(service, ctx, ref, true);
   if (view.status === 'stopped') throw new PaudeError(`${view.id} has stopped${view.exitCode !== undefined ? ` (exit ${view.exitCode})` : ''}; paude rm ${short(view.id)} removes it`);
   if (view.status === 'error') throw new PaudeError(`${view.id} cannot be attached: ${view.detail ?? 'it is in error'}; paude gc removes it`);
   if (view.status === 'starting') throw new PaudeError(`${view.id} is still starting; try again in a moment`);
   if (!view.record?.tmux) throw new PaudeError(`${view.id} was started without a terminal (paude -p or a pipe) and cannot be attached; its paude shows its output`);
   const backend = view.backendHandle;
   if (!backend) throw new PaudeError(`${view.id} is on ${view.endpoint}, which does not answer`);
-  const dir = sessionDir(resolved.paths.sessionsDir, view.id);
+  const dir = sessionDir(paths.sessionsDir, view.id);
   // A session whose paude died (kill -9, a closed terminal) gets its keeper back.
   await ensureKeeper(dir, view.id, ctx.env);
   const farewell = await attachTerminal(backend, view.id, { stdin: ctx.stdin, stdout, stderr: ctx.stderr }, { term: ctx.env.TERM ?? 'xterm-256color', sessionDir: dir });
@@ -49,7 +49,7 @@ export async function attach(ctx: CliContext, ref: string | undefined): Promise<
   }
   const code = await backend.waitAgent(view.id).catch(() => after?.exitCode ?? 1);
   await showLastScreen(backend, view.id, stdout);
-  const moved = await quarantined(resolved.paths.sessionsDir, view.id);
+  const moved = await quarantined(paths.sessionsDir, view.id);
   if (moved.length) ctx.stderr.write(`paude: the session created ${moved.join(', ')}, which paude protects; moved to the quarantine (see paude sessions)\n`);
   ctx.stderr.write(`paude: ${view.id} has ended (exit ${code}); paude rm ${short(view.id)} removes it\n`);
   return code;
