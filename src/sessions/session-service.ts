@@ -123,7 +123,8 @@ export class SessionService {
     return { id: r.id, backend: r.backend, endpoint: r.endpoint, started: r.startedAt, workspace: r.projectRoot, network: r.policy.mode, record: r };
   }
 
-  private async view(s: SessionSummary, record: SessionRecord | undefined, backend: SessionBackend, want: { clients: boolean; blocked: boolean }): Promise<SessionView> {
+  /** @internal */
+  async view(s: SessionSummary, record: SessionRecord | undefined, backend: SessionBackend, want: { clients: boolean; blocked: boolean }): Promise<SessionView> {
     const withClients = want.clients;
     const dir = sessionDir(this.paths.sessionsDir, s.id);
     const view: SessionView = {
@@ -165,19 +166,7 @@ export class SessionService {
    * matches no single record or the recorded engine does not answer.
    */
   async findQuick(ref: string): Promise<SessionView> {
-    const { records } = await listSessionRecords(this.paths.sessionsDir);
-    const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
-    const matches = records.filter((r) => r.id === wanted || r.id.startsWith(wanted));
-    const record = matches.find((r) => r.id === wanted) ?? (matches.length === 1 ? matches[0] : undefined);
-    if (!record) return this.find(ref);
-    try {
-      const backend = new LocalBackend(await connectEngine(record.endpoint));
-      const summary = await backend.inspect(record.id);
-      if (summary && summary.dataDir === this.paths.dataDir) return this.view(summary, record, backend, { clients: false, blocked: false });
-    } catch {
-      // Not reachable the recorded way: look everywhere.
-    }
-    return this.find(ref);
+    return (await quickView(this.paths, ref)) ?? this.find(ref);
   }
 
   /** A session by full id or unique prefix (with or without "paude-"), else the usage error. */
@@ -274,5 +263,26 @@ export async function quarantined(sessionsDir: string, id: string): Promise<stri
     return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string') : [];
   } catch {
     return [];
+  }
+}
+
+/**
+ * A session found through its record alone (no configuration, no engine discovery): undefined
+ * when the reference matches no single record or its engine does not answer about it.
+ */
+export async function quickView(paths: Paths, ref: string): Promise<SessionView | undefined> {
+  const { records } = await listSessionRecords(paths.sessionsDir);
+  const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
+  const matches = records.filter((r) => r.id.startsWith(wanted));
+  const record = matches.find((r) => r.id === wanted) ?? (matches.length === 1 ? matches[0] : undefined);
+  if (!record) return undefined;
+  try {
+    const backend = new LocalBackend(await connectEngine(record.endpoint));
+    const summary = await backend.inspect(record.id);
+    if (!summary || summary.dataDir !== paths.dataDir) return undefined;
+    // The backend configuration only matters for finding engines, which is not done here.
+    return await new SessionService(paths, { type: 'auto' }, {}).view(summary, record, backend, { clients: false, blocked: false });
+  } catch {
+    return undefined;
   }
 }

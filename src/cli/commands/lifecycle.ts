@@ -1,11 +1,11 @@
 /** paude attach / stop / rm / gc, and the hidden _keeper a detached session runs on the host. */
 import { connectEngine } from '../../backends/engine/engine.js';
 import { LocalBackend } from '../../backends/local/local-backend.js';
-import { findProject } from '../../config/paths.js';
+import { findProject, resolvePaths } from '../../config/paths.js';
 import { PaudeError, UsageError } from '../../errors.js';
 import { attachTerminal, showLastScreen } from '../../sessions/attach.js';
 import { ensureKeeper, keepSession } from '../../sessions/keeper.js';
-import { quarantined, type SessionService, type SessionView } from '../../sessions/session-service.js';
+import { quarantined, quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { CliContext } from '../program.js';
@@ -14,8 +14,8 @@ import { sessionService } from './sessions.js';
 const short = (id: string): string => id.slice('paude-'.length);
 
 /** The named session, or the only active one in this project (else the only active one). */
-async function choose(service: SessionService, ctx: CliContext, ref: string | undefined, quick = false): Promise<SessionView> {
-  if (ref) return quick ? service.findQuick(ref) : service.find(ref);
+async function choose(service: SessionService, ctx: CliContext, ref: string | undefined): Promise<SessionView> {
+  if (ref) return service.find(ref);
   const active = (await service.list({ clients: false })).sessions.filter((s) => s.status !== 'stopped' && s.status !== 'error');
   const root = findProject(ctx.cwd).root;
   const here = active.filter((s) => s.workspace === root);
@@ -29,9 +29,9 @@ export async function attach(ctx: CliContext, ref: string | undefined): Promise<
   const stdin = ctx.stdin as CliContext['stdin'] & { setRawMode?: (raw: boolean) => unknown };
   const stdout = ctx.stdout as NodeJS.WriteStream;
   if (!stdin.isTTY || !stdout.isTTY) throw new UsageError('paude attach needs a terminal (stdin and stdout); use paude sessions to look at sessions from scripts');
-  const service = await sessionService(ctx);
-  const paths = service.paths;
-  const view = await choose(service, ctx, ref, true);
+  // By its record first: no configuration to load, no engines to look for.
+  const paths = resolvePaths(ctx.env);
+  const view = (ref ? await quickView(paths, ref) : undefined) ?? (await choose(await sessionService(ctx), ctx, ref));
   if (view.status === 'stopped') throw new PaudeError(`${view.id} has stopped${view.exitCode !== undefined ? ` (exit ${view.exitCode})` : ''}; paude rm ${short(view.id)} removes it`);
   if (view.status === 'error') throw new PaudeError(`${view.id} cannot be attached: ${view.detail ?? 'it is in error'}; paude gc removes it`);
   if (view.status === 'starting') throw new PaudeError(`${view.id} is still starting; try again in a moment`);
