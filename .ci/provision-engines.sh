@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a fresh Debian 12 machine:
-# Podman (rootful, configured for this VM kind), Docker, squid, debootstrap.
+# Podman (rootful, configured for this VM kind), Docker, squid, debootstrap, OpenSSH (the remote-engine
+# tests run their own sshd on 127.0.0.1).
 # Idempotent: safe to run twice; starts services only when their socket does not answer.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ mkdir -p "$STATE_DIR"
 log() { printf '[provision] %s\n' "$*"; }
 
 need_pkgs=()
-for p in podman runc crun slirp4netns fuse-overlayfs uidmap netavark aardvark-dns docker.io squid debootstrap curl iptables; do
+for p in podman runc crun slirp4netns fuse-overlayfs uidmap netavark aardvark-dns docker.io squid debootstrap curl iptables openssh-client openssh-server; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then

@@ -82,6 +82,11 @@ export interface SessionBackend {
   readonly kind: BackendKind;
   /** Where it runs, for messages ("unix:///run/podman/podman.sock"). */
   readonly endpoint: string;
+  /**
+   * On another machine: nothing is mounted from this host. The workspace is copied in and
+   * synced (sync/workspace-sync.ts), the proxy's state is bridged (sessions/state-bridge.ts).
+   */
+  readonly remote: boolean;
   /** Creates everything and starts the proxy; the agent waits for startAgent. */
   create(spec: SessionSpec): Promise<void>;
   /** Unpacks a tar archive into a directory of the agent's filesystem (before or after start). */
@@ -97,6 +102,10 @@ export interface SessionBackend {
   waitAgent(id: string): Promise<number>;
   killAgent(id: string): Promise<void>;
   exec(id: string, command: string[]): Promise<ExecResult>;
+  /** Runs a command in the session's proxy (the state bridge reads its logs and held requests). */
+  execProxy(id: string, command: string[]): Promise<ExecResult>;
+  /** Unpacks a tar archive into the proxy's filesystem (the state bridge's way in). */
+  copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void>;
   /** Runs a command in the agent (as its user) on a new terminal of this size. */
   openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env?: Record<string, string>): Promise<AgentTerminal>;
   /** Stops the agent (its command gets SIGHUP, then SIGKILL after graceSeconds) and the proxy; keeps everything. */

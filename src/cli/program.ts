@@ -163,9 +163,20 @@ export function buildProgram(ctx: CliContext): Command {
     .description("remove stopped sessions: containers, volumes and paude's metadata")
     .argument('<sessions...>', 'session ids or unique prefixes')
     .option('-f, --force', 'stop and remove running ones too')
-    .action(async (refs: string[], opts: { force?: boolean }) => {
+    .option('--discard', "a remote session's workspace changes are not brought back first")
+    .action(async (refs: string[], opts: { force?: boolean; discard?: boolean }) => {
       const { remove } = await import('./commands/lifecycle.js');
       await remove(ctx, refs, opts);
+    });
+  program
+    .command('sync')
+    .description("bring a remote session's workspace changes to this host (or, with --push, this host's to the session); changes on both sides are conflicts, never overwritten")
+    .argument('[session]', 'session id or unique prefix (default: the only one running here)')
+    .option('--push', "send this host's changes to the session instead")
+    .option('-n, --dry-run', 'only say what would change')
+    .action(async (session: string | undefined, opts: { push?: boolean; dryRun?: boolean }) => {
+      const { sync } = await import('./commands/lifecycle.js');
+      await sync(ctx, session, opts);
     });
   program
     .command('gc')

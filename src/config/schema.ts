@@ -93,6 +93,7 @@ const backend = z.strictObject({
   podman: z.strictObject({ socket: z.string().min(1).optional().describe('Podman API socket (unix:// or ssh://)') }).optional(),
   docker: z.strictObject({ host: z.string().min(1).optional().describe('Docker host (unix://, tcp:// or ssh://)') }).optional(),
   kubernetes: kubernetes.optional().describe('cluster context, namespace, storage and resources for the kubernetes backend'),
+  sshConfig: z.string().min(1).optional().describe('ssh_config file for ssh:// engines (default: what ssh reads, ~/.ssh/config)'),
 });
 
 const image = z.strictObject({

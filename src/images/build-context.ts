@@ -14,9 +14,13 @@ const MTIME = 0;
 
 export interface ContextEntry {
   path: string;
-  type: 'file' | 'directory';
+  type: 'file' | 'directory' | 'symlink';
   mode: number;
   content: Buffer;
+  /** A symlink's target. */
+  linkTarget?: string;
+  /** Modification time in seconds (0 when unset, for reproducible archives). */
+  mtime?: number;
   /** Owner in the archive (0 when unset): files copied into a container belong to its user. */
   uid?: number;
   gid?: number;
@@ -92,8 +96,12 @@ function tarHeader(entry: ContextEntry): Buffer {
   octal(header, 108, 8, entry.uid ?? 0);
   octal(header, 116, 8, entry.gid ?? 0);
   octal(header, 124, 12, entry.type === 'file' ? entry.content.length : 0);
-  octal(header, 136, 12, MTIME);
-  header.write(entry.type === 'file' ? '0' : '5', 156, 1, 'latin1');
+  octal(header, 136, 12, Math.floor(entry.mtime ?? MTIME));
+  header.write(entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2', 156, 1, 'latin1');
+  if (entry.type === 'symlink') {
+    if (Buffer.byteLength(entry.linkTarget ?? '') > 100) throw new PaudeError(`The symlink target of "${entry.path}" is longer than a tar archive allows (100 bytes).`);
+    header.write(entry.linkTarget ?? '', 157, 100, 'utf8');
+  }
   header.write('ustar\u000000', 257, 8, 'latin1');
   header.write(prefix, 345, 155, 'utf8');
   header.fill(' ', 148, 156); // the checksum counts its own field as spaces

@@ -22,7 +22,10 @@ import { agentCredentials, SECRETS_DIR } from './credentials.js';
 import { newSessionId } from './session-id.js';
 import { sessionImages } from './session-images.js';
 import { passthrough, type Stdio } from './terminal.js';
-import { workspaceLayout } from './workspace-mounts.js';
+import { PROTECTED_PATHS, workspaceLayout } from './workspace-mounts.js';
+import { copyWorkspaceIn, pullWorkspace } from '../sync/session-sync.js';
+import { StateBridge } from '../sessions/state-bridge.js';
+import { ProxyStateDir } from '../policy/proxy-state.js';
 import { applyClaudeChange, claudeChanges } from './claude-sync.js';
 import { readTar } from '../fs/tar-read.js';
 import { ProtectedPathGuard } from './protected-guard.js';
@@ -67,7 +70,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     o.stdio.stderr.write('paude: WARNING: network filtering is OFF for this session (open mode): the agent can reach any host.\n');
   }
 
-  const engine = await findEngine(defaultDiscoveryEnv(o.env), config.backend.type, { podman: config.backend.podman?.socket, docker: config.backend.docker?.host });
+  const engine = await findEngine(defaultDiscoveryEnv(o.env, { sshConfigFile: config.backend.sshConfig }), config.backend.type, { podman: config.backend.podman?.socket, docker: config.backend.docker?.host });
   const images = await sessionImages(engine, config, paths, { rebuild: o.rebuild, out: o.stdio.stderr, devcontainerFile: project.devcontainerJson });
 
   const home = o.env.HOME ?? homedir();
@@ -90,6 +93,8 @@ export async function runSession(o: RunOptions): Promise<number> {
   const hasSecrets = Object.keys(creds.secrets).length > 0;
   const labels = { ...o.labels };
 
+  // What never comes back from a remote session's copy of the workspace.
+  const remoteSkip = [...PROTECTED_PATHS, ...config.protect, ...config.isolate, '.claude'];
   const quarantine = join(paths.dataDir, 'quarantine', id);
   const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
   guard.start();
@@ -118,6 +123,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   for (const signal of signals) process.on(signal, onSignal);
   let keep = false;
+  let bridge: StateBridge | undefined;
   try {
     await claimOwner(sessionDir, 'starter');
     await backend.create({
@@ -182,8 +188,11 @@ export async function runSession(o: RunOptions): Promise<number> {
       },
     });
 
-    // The container's own copy of ~/.claude and the project's .claude (nothing goes back).
     const owner = { uid: agentUser.uid, gid: agentUser.gid };
+    if (backend.remote) bridge = startBridge(backend, id, sessionDir);
+    if (backend.remote) await copyWorkspaceIn(backend, id, project.root, sessionDir, [...config.isolate, '.claude'], owner, creds.mounts, o.stdio.stderr);
+
+    // The container's own copy of ~/.claude and the project's .claude (nothing goes back).
     const copy = await copyClaudeConfig({ home, workspace: project.root, owner, plugins: config.plugins, settings: creds.settings, copyHostConfig: config.claude.copyHostConfig });
     for (const w of copy.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
     await backend.copyIntoAgent(id, HOME_IN_CONTAINER, writeTar(copy.entries));
@@ -209,6 +218,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       const short = id.slice('paude-'.length);
       const handOver = async (): Promise<void> => {
         keep = true;
+        await bridge?.stop();
         const moved = await guard.stop();
         if (moved.length > 0) await noteQuarantined(sessionDir, moved);
         await ensureKeeper(sessionDir, id, o.env);
@@ -235,6 +245,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       }
       const code = await backend.waitAgent(id);
       await showLastScreen(backend, id, o.stdio.stdout);
+      if (backend.remote) await pullWorkspace(backend, id, project.root, sessionDir, paths.dataDir, remoteSkip, o.stdio.stderr);
       if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {
         await bringBackClaudeConfig(backend, id, layout.claudeDir, config.claude.persistProjectConfig, o);
       }
@@ -249,6 +260,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       o.onStarted?.({ id, backend });
       const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
       terminal.restore();
+      if (backend.remote) await pullWorkspace(backend, id, project.root, sessionDir, paths.dataDir, remoteSkip, o.stdio.stderr);
       if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {
         await bringBackClaudeConfig(backend, id, layout.claudeDir, config.claude.persistProjectConfig, o);
       }
@@ -257,6 +269,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       terminal.restore();
     }
   } finally {
+    if (!keep) await bridge?.stop();
     if (!keep) await cleanup();
     for (const signal of signals) process.off(signal, onSignal);
   }
@@ -301,4 +314,11 @@ function agentIdentity(root: string): { uid: number; gid: number; warning?: stri
   const uid = process.getuid?.() ?? 1000;
   if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid };
   return { uid: 1000, gid: 1000, warning: `${root} belongs to root; the agent runs as uid 1000 and cannot write to it (chown it, or run paude as the workspace's owner)` };
+}
+
+/** A remote session's proxy state mirrored in its directory here (sessions/state-bridge.ts). */
+export function startBridge(backend: SessionBackend, id: string, sessionDir: string): StateBridge {
+  const bridge = new StateBridge(backend, id, new ProxyStateDir(join(sessionDir, 'proxy')));
+  bridge.start();
+  return bridge;
 }

@@ -15,6 +15,8 @@ import { ProtectedPathGuard } from '../run/protected-guard.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { claimOwner, liveOwner, releaseOwner } from './owner.js';
 import { reapClients } from './clients.js';
+import { StateBridge } from './state-bridge.js';
+import { ProxyStateDir } from '../policy/proxy-state.js';
 import type { SessionRecord } from './session-record.js';
 
 export function quarantineDir(dataDir: string, id: string): string {
@@ -28,10 +30,14 @@ export async function keepSession(backend: SessionBackend, record: SessionRecord
   guard.start();
   // Terminals whose paude died stay attached in the container until detached (clients.ts).
   const reaper = setInterval(() => void reapClients(backend, record.id, dirs.sessionDir).catch(() => undefined), 2000);
+  // A remote session's proxy state is bridged to this host while it runs.
+  const bridge = backend.remote ? new StateBridge(backend, record.id, new ProxyStateDir(join(dirs.sessionDir, 'proxy'))) : undefined;
+  bridge?.start();
   try {
     await backend.waitAgent(record.id).catch(() => undefined);
   } finally {
     clearInterval(reaper);
+    await bridge?.stop().catch(() => undefined);
     const moved = await guard.stop();
     if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);
     await releaseOwner(dirs.sessionDir, 'keeper');

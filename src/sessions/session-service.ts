@@ -72,39 +72,56 @@ export class SessionService {
   private async reachableEngines(): Promise<Engine[]> {
     if (this.engines) return this.engines;
     const c = this.backendConfig;
-    const found = await discoverEngines(defaultDiscoveryEnv(this.env), c.type, { podman: c.podman?.socket, docker: c.docker?.host }, { all: true, startService: false });
+    const found = await discoverEngines(defaultDiscoveryEnv(this.env, { sshConfigFile: c.sshConfig }), c.type, { podman: c.podman?.socket, docker: c.docker?.host }, { all: true, startService: false });
     // One engine can answer through several strategies (a socket and DOCKER_HOST): once.
     this.engines = [...new Map(found.flatMap((r) => (r.engine ? [[r.engine.endpoint, r.engine] as const] : []))).values()];
     return this.engines;
   }
 
   async list(options: { clients?: boolean } = {}): Promise<SessionList> {
-    const engines = await this.reachableEngines();
+    const discovered = await this.reachableEngines();
     const { records, warnings } = await listSessionRecords(this.paths.sessionsDir);
     const byId = new Map(records.map((r) => [r.id, r]));
     const unreachable: string[] = [];
-    const reached = new Set<string>();
-    const views: SessionView[] = [];
-    const seen = new Set<string>();
-    await Promise.all(
-      engines.map(async (engine) => {
-        const backend = new LocalBackend(engine);
-        let summaries: SessionSummary[];
+    // Engines that sessions were started on (a remote one) are asked too, discovered or not.
+    const extra = [...new Set(records.map((r) => r.endpoint))].filter((e) => !discovered.some((d) => d.endpoint === e));
+    const connected = await Promise.all(
+      extra.map(async (endpoint) => {
         try {
-          summaries = await backend.list();
+          return await connectEngine(endpoint, { sshConfigFile: this.backendConfig.sshConfig, flavorHint: records.find((r) => r.endpoint === endpoint)?.backend ?? 'any' });
         } catch (error) {
-          unreachable.push(`${engine.flavor} at ${engine.endpoint} could not be listed (${(error as Error).message.split('\n')[0]})`);
-          return;
-        }
-        reached.add(engine.endpoint);
-        // Sessions of another data directory (another user or setup on a shared engine) are theirs.
-        for (const s of summaries.filter((x) => x.dataDir === this.paths.dataDir)) {
-          if (seen.has(s.id)) continue;
-          seen.add(s.id);
-          views.push(await this.view(s, byId.get(s.id), backend, { clients: options.clients !== false, blocked: true }));
+          unreachable.push(`${endpoint} (recorded for ${records.filter((r) => r.endpoint === endpoint).map((r) => r.id).join(', ')}) did not answer: ${(error as Error).message.split('\n')[0]}`);
+          return undefined;
         }
       }),
     );
+    const engines = [...discovered, ...connected.filter((e): e is Engine => e !== undefined)];
+    const reached = new Set<string>();
+    const listed = await Promise.all(
+      engines.map(async (engine) => {
+        const backend = new LocalBackend(engine);
+        try {
+          const summaries = await backend.list();
+          reached.add(engine.endpoint);
+          // Sessions of another data directory (another user or setup on a shared engine) are theirs.
+          return { backend, summaries: summaries.filter((x) => x.dataDir === this.paths.dataDir) };
+        } catch (error) {
+          unreachable.push(`${engine.flavor} at ${engine.endpoint} could not be listed (${(error as Error).message.split('\n')[0]})`);
+          return { backend, summaries: [] as SessionSummary[] };
+        }
+      }),
+    );
+    // One engine may be reached two ways (a socket and an ssh:// tunnel to it): the session is
+    // listed once, through the way it was started.
+    const chosen = new Map<string, { backend: SessionBackend; summary: SessionSummary }>();
+    for (const { backend, summaries } of listed) {
+      for (const summary of summaries) {
+        const current = chosen.get(summary.id);
+        if (!current || byId.get(summary.id)?.endpoint === backend.endpoint) chosen.set(summary.id, { backend, summary });
+      }
+    }
+    const seen = new Set(chosen.keys());
+    const views: SessionView[] = await Promise.all([...chosen.values()].map(({ backend, summary }) => this.view(summary, byId.get(summary.id), backend, { clients: options.clients !== false, blocked: true })));
     // Records the engines know nothing of: stale metadata where their engine answered, else unknown.
     for (const r of records) {
       if (seen.has(r.id)) continue;
@@ -275,7 +292,8 @@ export async function quickView(paths: Paths, ref: string): Promise<SessionView 
   const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
   const matches = records.filter((r) => r.id.startsWith(wanted));
   const record = matches.find((r) => r.id === wanted) ?? (matches.length === 1 ? matches[0] : undefined);
-  if (!record) return undefined;
+  // Remote engines need the configuration (ssh settings): the full way.
+  if (!record || record.endpoint.startsWith('ssh://')) return undefined;
   try {
     const backend = new LocalBackend(await connectEngine(record.endpoint));
     const summary = await backend.inspect(record.id);

@@ -64,7 +64,7 @@ function fakeEnv(o: FakeOptions = {}): Fake {
 }
 
 function engine(flavor: EngineFlavor, endpoint: string): Engine {
-  return { flavor, endpoint, version: flavor === 'podman' ? '5.4.0' : '27.1.0', docker: {} as unknown as Docker };
+  return { flavor, endpoint, version: flavor === 'podman' ? '5.4.0' : '27.1.0', docker: {} as unknown as Docker, remote: endpoint.startsWith('ssh:') };
 }
 
 const unix = (path: string): string => `unix://${path}`;

@@ -15,7 +15,8 @@ export interface DiscoveryEnv {
   env: NodeJS.ProcessEnv;
   uid: number;
   exists(path: string): boolean;
-  connect(endpoint: string): Promise<Engine>;
+  /** Connects; the flavour says which default socket an ssh:// endpoint without a path means. */
+  connect(endpoint: string, flavor: EngineFlavor | 'any'): Promise<Engine>;
   /** Finds an executable on PATH. */
   which(name: string): string | undefined;
   /** Starts `podman system service` on a socket; resolves when it answers. */
@@ -65,7 +66,7 @@ export async function discoverEngines(
   const results: StrategyResult[] = [];
   const tryEndpoint = async (strategy: string, endpoint: string, flavor: EngineFlavor | 'any'): Promise<boolean> => {
     try {
-      const engine = await d.connect(endpoint);
+      const engine = await d.connect(endpoint, flavor);
       if (flavor !== 'any' && engine.flavor !== flavor) {
         results.push({ strategy, reason: `${endpoint} answers, but it is ${engine.flavor}, not ${flavor}` });
         return false;
@@ -86,10 +87,18 @@ export async function discoverEngines(
     ['paude.json backend.podman.socket', configured.podman, 'podman'],
     ['paude.json backend.docker.host', configured.docker, 'docker'],
   ];
+  let remoteConfigured = false;
   for (const [name, endpoint, flavor] of explicit) {
     if (!endpoint) continue;
     if (want !== 'auto' && want !== flavor) continue;
+    remoteConfigured ||= endpoint.startsWith('ssh://');
     if ((await tryEndpoint(name, endpoint, flavor)) && !options.all) return results;
+  }
+  // A remote engine named in paude.json is a choice of machine: when it does not answer, paude
+  // says so rather than quietly running the session (workspace, credentials) on this one.
+  if (remoteConfigured && !results.some((r) => r.engine)) {
+    for (const s of STRATEGIES) results.push({ strategy: s.name, reason: 'not tried: paude.json names a remote engine, which did not answer' });
+    return results;
   }
   for (const s of STRATEGIES) {
     if (want !== 'auto' && s.flavor !== 'any' && s.flavor !== want) {
@@ -130,12 +139,12 @@ export async function findEngine(d: DiscoveryEnv, want: BackendType, configured:
   throw new PaudeError(`no ${what} engine answered (${results.map((r) => `${r.strategy}: ${r.reason}`).join('; ')}); start one, or run "paude doctor" for details`, ExitCode.engine);
 }
 
-export function defaultDiscoveryEnv(env: NodeJS.ProcessEnv = process.env): DiscoveryEnv {
+export function defaultDiscoveryEnv(env: NodeJS.ProcessEnv = process.env, options: { sshConfigFile?: string } = {}): DiscoveryEnv {
   return {
     env,
     uid: process.getuid?.() ?? 1000,
     exists: existsSync,
-    connect: connectEngine,
+    connect: (endpoint, flavorHint) => connectEngine(endpoint, { flavorHint, ...options }),
     which: (name) => (env.PATH ?? '').split(':').map((dir) => join(dir, name)).find((p) => existsSync(p)),
     startPodmanService: async (socket) => {
       mkdirSync(join(socket, '..'), { recursive: true, mode: 0o700 });

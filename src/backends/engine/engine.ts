@@ -6,6 +6,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
+import { parseSshEndpoint, sshTunnel } from './ssh-tunnel.js';
 
 export type EngineFlavor = 'podman' | 'docker';
 
@@ -15,10 +16,33 @@ export interface Engine {
   /** How it was reached, for messages: unix:///run/podman/podman.sock, ssh://host... */
   endpoint: string;
   version: string;
+  /**
+   * On another machine (ssh://, tcp://): the engine cannot see this host's files, so nothing
+   * is bind-mounted from here; the workspace is copied and synced instead.
+   */
+  remote: boolean;
 }
 
-export async function connectEngine(endpoint: string): Promise<Engine> {
-  const docker = new Docker(modemOptions(endpoint));
+export interface ConnectOptions {
+  /** An ssh_config file for ssh:// endpoints (backend.sshConfig). */
+  sshConfigFile?: string;
+  /** Which engine an ssh:// endpoint without a socket path means (its default socket). */
+  flavorHint?: EngineFlavor | 'any';
+}
+
+export async function connectEngine(endpoint: string, options: ConnectOptions = {}): Promise<Engine> {
+  let local = endpoint;
+  if (endpoint.startsWith('ssh://')) {
+    const tunnel = await sshTunnel(parseSshEndpoint(endpoint, options.flavorHint), { configFile: options.sshConfigFile });
+    local = `unix://${tunnel.socket}`;
+  }
+  const remote = !local.startsWith('unix://') && !local.startsWith('/');
+  const engine = await connectLocal(local, endpoint);
+  return { ...engine, remote: remote || endpoint.startsWith('ssh://') };
+}
+
+async function connectLocal(local: string, endpoint: string): Promise<Omit<Engine, 'remote'>> {
+  const docker = new Docker(modemOptions(local));
   // GET /_ping answers in a millisecond where Podman 4.3 takes ~0.4 s for /version; its
   // headers say which engine it is (Podman adds Libpod-Api-Version) and which version.
   const ping = await pingHeaders(docker);
@@ -54,9 +78,6 @@ function modemOptions(endpoint: string): Docker.DockerOptions {
   if (endpoint.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
   if (endpoint.startsWith('/')) return { socketPath: endpoint };
   const url = new URL(endpoint);
-  if (url.protocol === 'ssh:') {
-    return { protocol: 'ssh', host: url.hostname, port: url.port ? Number(url.port) : 22, username: url.username || undefined };
-  }
   return { protocol: url.protocol === 'https:' ? 'https' : 'http', host: url.hostname, port: Number(url.port || 2375) };
 }
 

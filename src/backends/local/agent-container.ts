@@ -23,7 +23,11 @@ export interface AgentContainerSpec {
   /** Engine-style size ("8g", "512m"). */
   memory?: string;
   pids?: number;
-  /** Container-local volumes (named <session>-<suffix>) shadowing paths. */
+  /**
+   * Container-local volumes (named <session>-<suffix>) shadowing paths. The remote workspace
+   * ("workspace") is mounted nocopy: Docker would otherwise give it the owner of the image's
+   * (absent, root-created) directory on first use.
+   */
   volumes?: Array<{ suffix: string; target: string }>;
   cpus?: number;
   labels: Record<string, string>;
@@ -42,7 +46,7 @@ export async function createAgentContainer(engine: Engine, spec: AgentContainerS
     Labels: spec.labels,
     HostConfig: {
       NetworkMode: 'none',
-      Binds: [...(spec.binds ?? []), ...(spec.volumes ?? []).map((v) => `${spec.name}-${v.suffix}:${v.target}:rw`), `${spec.link}:${LINK_MOUNT}:rw`],
+      Binds: [...(spec.binds ?? []), ...(spec.volumes ?? []).map((v) => `${spec.name}-${v.suffix}:${v.target}:${v.suffix === 'workspace' ? 'rw,nocopy' : 'rw'}`), `${spec.link}:${LINK_MOUNT}:rw`],
       // With a read-only image, /tmp must be tmpfs (Podman adds it by itself, Docker does not).
       Tmpfs: { '/tmp': 'rw,exec,mode=1777', '/var/tmp': 'rw,exec,mode=1777', ...spec.tmpfs },
       // The image is not the agent's to change: what it may write is the workspace, its home

@@ -9,10 +9,12 @@ import { removeSandbox, startSandbox } from './local-sandbox.js';
 export class LocalBackend implements SessionBackend {
   readonly kind;
   readonly endpoint;
+  readonly remote;
 
   constructor(private readonly engine: Engine) {
     this.kind = engine.flavor;
     this.endpoint = engine.endpoint;
+    this.remote = engine.remote;
   }
 
   async create(spec: SessionSpec): Promise<void> {
@@ -32,10 +34,11 @@ export class LocalBackend implements SessionBackend {
         env: a.env,
         user: `${a.user.uid}:${a.user.gid}`,
         workdir: spec.workdir,
-        binds: a.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`),
+        // Host paths mean nothing to an engine on another machine: the workspace is a volume there.
+        binds: this.remote ? [] : a.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`),
         tmpfs: a.tmpfs,
         tty: a.tty,
-        volumes: a.localVolumes.map((v) => ({ suffix: v.name, target: v.target })),
+        volumes: [...(this.remote ? [{ suffix: 'workspace', target: spec.projectRoot }] : []), ...a.localVolumes.map((v) => ({ suffix: v.name, target: v.target }))],
         memory: a.resources.memory,
         cpus: a.resources.cpus,
         pids: a.resources.pids,
@@ -127,6 +130,14 @@ export class LocalBackend implements SessionBackend {
 
   async exec(id: string, command: string[]): Promise<ExecResult> {
     return execInContainer(this.engine.docker, id, command);
+  }
+
+  async execProxy(id: string, command: string[]): Promise<ExecResult> {
+    return execInContainer(this.engine.docker, `${id}-proxy`, command);
+  }
+
+  async copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void> {
+    await this.engine.docker.getContainer(`${id}-proxy`).putArchive(archive, { path: directory });
   }
 
   async openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env: Record<string, string> = {}): Promise<AgentTerminal> {

@@ -3,7 +3,9 @@
  * the proxy and the agent. Proxy and agent are created and started at the same time; the
  * agent's forwarder connects to the proxy on demand, so the caller decides whether to wait.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeTar, type ContextEntry } from '../../images/build-context.js';
 import { renderPolicyRules } from '../../policy/policy-rules.js';
 import { DEFAULT_BLOCKED_DESTINATIONS, renderSquidConfig } from '../../policy/squid-config.js';
 import { PROXY_PORT } from '../../policy/proxy-env.js';
@@ -62,25 +64,63 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     ),
   ]);
   const link = await linkPromise;
+  // An engine on another machine cannot mount this host's state directory: a volume holds it,
+  // filled before the proxy starts and kept in step by the state bridge (sessions/state-bridge.ts).
+  const stateVolume = engine.remote ? `${spec.sessionId}-state` : undefined;
+  if (stateVolume) await engine.docker.createVolume({ Name: stateVolume, Labels: sessionLabels(spec.sessionId, 'volume', extra) });
   // Container-local volumes get the session's labels (so gc finds them) before the agent uses them.
   await Promise.all(
     (spec.agent.volumes ?? []).map((v) => engine.docker.createVolume({ Name: `${spec.sessionId}-${v.suffix}`, Labels: sessionLabels(spec.sessionId, 'volume', extra) })),
   );
+  // On a remote engine the workspace is a fresh volume, owned by root: given to the agent's
+  // user by a one-shot container that may only chown (Podman does this on copy-in, Docker not).
+  if (engine.remote && spec.agent.volumes?.some((v) => v.suffix === 'workspace')) {
+    await chownVolume(engine, spec.agent.image, `${spec.sessionId}-workspace`, spec.agent.user, sessionLabels(spec.sessionId, 'volume', extra));
+  }
   const [proxyId, agentId] = await Promise.all([
     createProxyContainer(engine, {
       name: `${spec.sessionId}-proxy`,
       image: spec.proxyImage,
       link,
       state,
+      ...(stateVolume ? { stateVolume } : {}),
       extraHosts: spec.extraHosts,
       egressNetwork: spec.egressNetwork,
       labels: sessionLabels(spec.sessionId, 'proxy', extra),
     }),
     createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) }),
   ]);
+  if (stateVolume) await engine.docker.getContainer(proxyId).putArchive(writeTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT });
   await Promise.all([engine.docker.getContainer(proxyId).start(), spec.startAgent === false ? undefined : engine.docker.getContainer(agentId).start()]);
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
   return { sessionId: spec.sessionId, link, proxyId, agentId, state };
+}
+
+async function chownVolume(engine: Engine, image: string, volume: string, owner: string, labels: Record<string, string>): Promise<void> {
+  const container = await engine.docker.createContainer({
+    Image: image,
+    User: '0:0',
+    Entrypoint: ['chown', owner, '/volume'],
+    Cmd: [],
+    Labels: labels,
+    HostConfig: { Binds: [`${volume}:/volume:rw`], NetworkMode: 'none', CapDrop: ['ALL'], CapAdd: ['CHOWN'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true },
+  });
+  try {
+    await container.start();
+    const result = (await container.wait()) as { StatusCode: number };
+    if (result.StatusCode !== 0) throw new Error(`could not give the workspace volume to ${owner} (chown exited ${result.StatusCode})`);
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** The state directory as an archive for the proxy's state volume (modes as prepare() sets them). */
+async function stateEntries(state: ProxyStateDir): Promise<ContextEntry[]> {
+  const entries: ContextEntry[] = [{ path: '.', type: 'directory', mode: 0o755, content: Buffer.alloc(0) }];
+  for (const dir of ['policy', 'log', 'pending', 'decisions', 'watchers']) entries.push({ path: dir, type: 'directory', mode: dir === 'policy' ? 0o755 : 0o777, content: Buffer.alloc(0) });
+  entries.push({ path: 'squid.conf', type: 'file', mode: 0o644, content: await readFile(state.squidConf) });
+  entries.push({ path: 'policy/rules', type: 'file', mode: 0o644, content: await readFile(state.rulesFile) });
+  return entries;
 }
 
 /** Removes every container and volume labelled with the session, whatever state they are in. */

@@ -17,6 +17,8 @@ export interface ProxyContainerSpec {
   /** The normal network the proxy reaches the outside through (engine default when unset). */
   egressNetwork?: string;
   state: ProxyStateDir;
+  /** A volume holding the state instead of the host directory (engines on another machine). */
+  stateVolume?: string;
   /** name -> address entries for the proxy's /etc/hosts (tests, split-horizon setups). */
   extraHosts?: Record<string, string>;
   labels: Record<string, string>;
@@ -29,7 +31,7 @@ export async function createProxyContainer(engine: Engine, spec: ProxyContainerS
     Labels: spec.labels,
     HostConfig: {
       NetworkMode: spec.egressNetwork ?? (engine.flavor === 'podman' ? 'podman' : 'bridge'),
-      Binds: [`${spec.state.root}:${PROXY_STATE_MOUNT}:rw`, `${spec.link}:${LINK_MOUNT}:rw`],
+      Binds: [`${spec.stateVolume ?? spec.state.root}:${PROXY_STATE_MOUNT}:rw`, `${spec.link}:${LINK_MOUNT}:rw`],
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,

@@ -7,7 +7,7 @@ export async function doctor(ctx: CliContext): Promise<number> {
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
   const { backend } = resolved.config;
   ctx.stdout.write(`backend: ${backend.type}\n\nengines (in the order paude tries them):\n`);
-  const results = await discoverEngines(defaultDiscoveryEnv(ctx.env), backend.type, { podman: backend.podman?.socket, docker: backend.docker?.host }, { all: true, startService: false });
+  const results = await discoverEngines(defaultDiscoveryEnv(ctx.env, { sshConfigFile: backend.sshConfig }), backend.type, { podman: backend.podman?.socket, docker: backend.docker?.host }, { all: true, startService: false });
   let picked = false;
   for (const r of results) {
     if (r.engine) {

@@ -67,13 +67,18 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
   }
 }
 
-export async function remove(ctx: CliContext, refs: string[], opts: { force?: boolean }): Promise<void> {
+export async function remove(ctx: CliContext, refs: string[], opts: { force?: boolean; discard?: boolean }): Promise<void> {
   if (refs.length === 0) throw new UsageError('name the session(s) to remove (see paude sessions --all)');
   const service = await sessionService(ctx);
   const views = await Promise.all(refs.map((r) => service.find(r)));
   const live = views.filter((v) => ['running', 'attached', 'detached', 'degraded', 'starting'].includes(v.status));
   if (live.length && !opts.force) throw new UsageError(`${live.map((v) => v.id).join(', ')} ${live.length > 1 ? 'are' : 'is'} still running; paude stop it first, or paude rm --force`);
   for (const view of views) {
+    // A remote session's workspace is the only copy of its work: brought back first.
+    if (view.backendHandle?.remote && view.record && !opts.discard) {
+      const { pullWorkspace } = await import('../../sync/session-sync.js');
+      await pullWorkspace(view.backendHandle, view.id, view.record.projectRoot, sessionDir(service.paths.sessionsDir, view.id), service.paths.dataDir, await syncSkip(ctx, view.record.projectRoot), ctx.stderr);
+    }
     await service.remove(view);
     ctx.stdout.write(`removed ${view.id}\n`);
   }
@@ -100,6 +105,35 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
   const record = await readSessionRecord(resolved.paths.sessionsDir, id);
   if (!record) throw new PaudeError(`no record of session ${id}`);
-  const backend = new LocalBackend(await connectEngine(record.endpoint));
+  const backend = new LocalBackend(await connectEngine(record.endpoint, { sshConfigFile: resolved.config.backend.sshConfig, flavorHint: record.backend }));
   await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir });
+}
+
+/** The paths that never come back from a remote session (protected, isolated, .claude). */
+async function syncSkip(ctx: CliContext, root: string): Promise<string[]> {
+  const { PROTECTED_PATHS } = await import('../../run/workspace-mounts.js');
+  const resolved = await loadConfig({ cwd: root, env: ctx.env, trust: 'ignore' }).catch(() => loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' }));
+  return [...PROTECTED_PATHS, ...resolved.config.protect, ...resolved.config.isolate, '.claude'];
+}
+
+/** paude sync [SESSION] [--push] [--dry-run]: a remote session's workspace and this host's. */
+export async function sync(ctx: CliContext, ref: string | undefined, opts: { push?: boolean; dryRun?: boolean }): Promise<void> {
+  const service = await sessionService(ctx);
+  const view = await choose(service, ctx, ref);
+  const backend = view.backendHandle;
+  if (!backend) throw new PaudeError(`${view.id} is on ${view.endpoint}, which does not answer; start that engine and try again`);
+  if (!backend.remote) {
+    ctx.stdout.write(`${view.id} works on ${view.workspace ?? 'the workspace'} directly (a local engine mounts it): there is nothing to sync\n`);
+    return;
+  }
+  const root = view.record?.projectRoot;
+  if (!root) throw new PaudeError(`${view.id} has no record of its workspace; it cannot be synced`);
+  const { pullWorkspace, pushWorkspace } = await import('../../sync/session-sync.js');
+  const dir = sessionDir(service.paths.sessionsDir, view.id);
+  const skip = await syncSkip(ctx, root);
+  if (opts.push) {
+    const info = await backend.exec(view.id, ['id', '-u']).catch(() => undefined);
+    const uid = Number(info?.stdout.trim() ?? '1000');
+    await pushWorkspace(backend, view.id, root, dir, skip, { uid, gid: uid }, ctx.stdout, { dryRun: opts.dryRun });
+  } else await pullWorkspace(backend, view.id, root, dir, service.paths.dataDir, skip, ctx.stdout, { dryRun: opts.dryRun });
 }

@@ -1,0 +1,233 @@
+/**
+ * The workspace of a session on another machine (a remote engine, later a cluster): the engine
+ * cannot mount this host's directory, so the workspace is copied into the agent at start and
+ * changes go back and forth on request (`paude sync`) and when a session ends.
+ *
+ * Three-way, by content hash, against the state both sides agreed on last (the base, kept in
+ * the session's directory): a file changed on one side only goes to the other; a file changed
+ * on both sides differently is a conflict, and nothing is overwritten: the incoming version is
+ * saved next to the session (DATA/sync-conflicts/<id>/PATH) and the user is told. Protected
+ * paths (they configure or run things on the host) and isolated paths never come back from the
+ * agent; .claude/ has its own way back (--sync-claude-config).
+ */
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { z } from 'zod';
+import type { ContextEntry } from '../images/build-context.js';
+import type { TarEntry } from '../fs/tar-read.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { PaudeError } from '../errors.js';
+
+export interface FileState {
+  kind: 'file' | 'symlink';
+  /** sha256 of the content (or of a symlink's target). */
+  hash: string;
+  /** 0o755 or 0o644 (only the executable bit travels). */
+  mode: number;
+}
+
+/** Relative path (with /) -> state; directories are implied by their files. */
+export type Manifest = Map<string, FileState>;
+
+export interface Side {
+  manifest: Manifest;
+  /** Contents by path (an agent side's tar; read lazily on the host). */
+  content(path: string): Promise<Buffer>;
+  /** Directories (the host's, empty ones included: git needs some of them). */
+  directories?: string[];
+  /** Modification times in seconds (the host's, so that copies keep them). */
+  mtimes?: Map<string, number>;
+}
+
+const MAX_BYTES = 2 * 1024 ** 3;
+
+const hash = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+const modeOf = (mode: number): number => (mode & 0o111 ? 0o755 : 0o644);
+
+/** Decides which relative paths sync skips (and the push leaves out). */
+export type Skip = (rel: string) => boolean;
+
+export function skipUnder(paths: readonly string[]): Skip {
+  const norm = paths.map((p) => p.replace(/\/+$/, ''));
+  return (rel) => norm.some((p) => rel === p || rel.startsWith(`${p}/`));
+}
+
+/** The host's side: every regular file and symlink under root (not following links). */
+export async function scanHost(root: string, skip: Skip): Promise<Side> {
+  const manifest: Manifest = new Map();
+  const directories: string[] = [];
+  const mtimes = new Map<string, number>();
+  let total = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      const abs = join(dir, name);
+      const rel = relative(root, abs).split(sep).join('/');
+      if (skip(rel)) continue;
+      const st = await lstat(abs);
+      mtimes.set(rel, st.mtimeMs / 1000);
+      if (st.isDirectory()) {
+        directories.push(rel);
+        await walk(abs);
+      } else if (st.isSymbolicLink()) manifest.set(rel, { kind: 'symlink', hash: hash(await readlink(abs)), mode: 0o777 });
+      else if (st.isFile()) {
+        total += st.size;
+        if (total > MAX_BYTES) throw new PaudeError(`${root} holds more than 2 GB of files; a session on a remote engine copies the workspace whole: use isolate for large generated directories`);
+        manifest.set(rel, { kind: 'file', hash: hash(await readFile(abs)), mode: modeOf(st.mode) });
+      }
+    }
+  };
+  await walk(root);
+  return {
+    manifest,
+    directories,
+    mtimes,
+    content: async (rel) => {
+      const abs = join(root, rel);
+      const st = await lstat(abs);
+      return st.isSymbolicLink() ? Buffer.from(await readlink(abs)) : readFile(abs);
+    },
+  };
+}
+
+/** The agent's side, from a tar of the workspace directory (its first path component dropped). */
+export function agentSide(entries: readonly TarEntry[], skip: Skip): Side {
+  const manifest: Manifest = new Map();
+  const contents = new Map<string, Buffer>();
+  for (const e of entries) {
+    const rel = e.path.split('/').slice(1).join('/');
+    if (!rel || skip(rel)) continue;
+    if (e.type === 'file') {
+      manifest.set(rel, { kind: 'file', hash: hash(e.content), mode: modeOf(e.mode) });
+      contents.set(rel, e.content);
+    } else if (e.type === 'symlink') {
+      const target = Buffer.from(e.linkTarget ?? '');
+      manifest.set(rel, { kind: 'symlink', hash: hash(target), mode: 0o777 });
+      contents.set(rel, target);
+    }
+  }
+  return {
+    manifest,
+    content: (rel) => {
+      const c = contents.get(rel);
+      return c ? Promise.resolve(c) : Promise.reject(new Error(`${rel} is not in the agent's workspace`));
+    },
+  };
+}
+
+const same = (a: FileState | undefined, b: FileState | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && a.kind === b.kind && a.hash === b.hash && a.mode === b.mode);
+
+export interface Change {
+  path: string;
+  /** What happens on the receiving side. */
+  action: 'write' | 'delete';
+}
+
+export interface SyncPlan {
+  changes: Change[];
+  /** Changed on both sides, differently: nothing is overwritten. */
+  conflicts: string[];
+  /** The base after the plan has been carried out. */
+  nextBase: Manifest;
+}
+
+/** What to carry from `from` to `to`, given the state both agreed on last. */
+export function planSync(base: Manifest, from: Manifest, to: Manifest): SyncPlan {
+  const changes: Change[] = [];
+  const conflicts: string[] = [];
+  const nextBase: Manifest = new Map(base);
+  const paths = new Set([...base.keys(), ...from.keys(), ...to.keys()]);
+  for (const path of [...paths].sort()) {
+    const b = base.get(path);
+    const f = from.get(path);
+    const t = to.get(path);
+    if (same(f, t)) {
+      // Both sides agree (also when both made the same change): that is the new base.
+      if (f) nextBase.set(path, f);
+      else nextBase.delete(path);
+      continue;
+    }
+    if (same(f, b)) continue; // only the receiving side changed it: the other direction's business
+    if (same(t, b)) {
+      changes.push({ path, action: f ? 'write' : 'delete' });
+      if (f) nextBase.set(path, f);
+      else nextBase.delete(path);
+      continue;
+    }
+    conflicts.push(path);
+  }
+  return { changes, conflicts, nextBase };
+}
+
+/** Carries a plan out on the host (a pull): writes, deletes, and saves conflicting versions aside. */
+export async function applyToHost(root: string, plan: SyncPlan, from: Side, conflictDir: string): Promise<void> {
+  for (const change of plan.changes) {
+    const abs = join(root, change.path);
+    if (change.action === 'delete') {
+      await rm(abs, { force: true });
+      continue;
+    }
+    const state = from.manifest.get(change.path);
+    if (!state) continue;
+    await mkdir(dirname(abs), { recursive: true });
+    await rm(abs, { force: true, recursive: false }).catch(() => undefined);
+    const data = await from.content(change.path);
+    if (state.kind === 'symlink') await symlink(data.toString(), abs);
+    else {
+      await writeFile(abs, data, { mode: state.mode });
+      await chmod(abs, state.mode);
+    }
+  }
+  for (const path of plan.conflicts) {
+    const state = from.manifest.get(path);
+    if (!state) continue; // deleted over there, changed here: keeping ours loses nothing
+    const aside = join(conflictDir, path);
+    await mkdir(dirname(aside), { recursive: true, mode: 0o700 });
+    await writeFile(aside, await from.content(path), { mode: 0o600 });
+  }
+}
+
+/** The entries of a push: the plan's writes from the host, as the agent's user. */
+export async function pushEntries(plan: SyncPlan, from: Side, prefix: string, owner: { uid: number; gid: number }): Promise<ContextEntry[]> {
+  const out: ContextEntry[] = [];
+  const dirs = new Set<string>();
+  for (const change of plan.changes) {
+    if (change.action !== 'write') continue;
+    const state = from.manifest.get(change.path);
+    if (!state) continue;
+    const parts = change.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (dirs.has(dir)) continue;
+      dirs.add(dir);
+      out.push({ path: `${prefix}/${dir}`, type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner });
+    }
+    const data = await from.content(change.path);
+    const mtime = from.mtimes?.get(change.path);
+    const time = mtime === undefined ? {} : { mtime };
+    if (state.kind === 'symlink') out.push({ path: `${prefix}/${change.path}`, type: 'symlink', mode: 0o777, content: Buffer.alloc(0), linkTarget: data.toString(), ...owner, ...time });
+    else out.push({ path: `${prefix}/${change.path}`, type: 'file', mode: state.mode, content: data, ...owner, ...time });
+  }
+  return out;
+}
+
+const BaseSchema = z.strictObject({
+  version: z.literal(1),
+  files: z.record(z.string(), z.strictObject({ kind: z.enum(['file', 'symlink']), hash: z.string().regex(/^[0-9a-f]{64}$/), mode: z.number().int() })),
+});
+
+export async function readBase(file: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new PaudeError(`${file} is missing: this session's workspace has no sync base (was it started on a local engine?)`);
+  }
+  const parsed = BaseSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new PaudeError(`${file}: not a valid sync base (${parsed.error.issues[0]?.message ?? 'invalid'}); paude sync cannot tell what changed`);
+  return new Map(Object.entries(parsed.data.files));
+}
+
+export async function writeBase(file: string, manifest: Manifest): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify({ version: 1, files: Object.fromEntries([...manifest].sort(([a], [b]) => a.localeCompare(b))) }) + '\n');
+}
