@@ -196,6 +196,15 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('ui')
+    .description('the full-screen dashboard: sessions with live previews, network feed, held requests, allowlist editor; enter attaches')
+    .option('--session <id>', 'select this session at start')
+    .action(async (opts: { session?: string }) => {
+      const { ui } = await import('./commands/ui.js');
+      process.exitCode = await ui(ctx, opts);
+    });
+
+  program
     .command('doctor')
     .description('show how paude finds a container engine and what it found')
     .action(async () => {

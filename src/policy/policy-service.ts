@@ -18,6 +18,7 @@ import {
   readScopedRules,
   sessionRulesFile,
   type PolicyEffect,
+  removeScopedRule,
 } from './policy-stores.js';
 import { ProxyStateDir } from './proxy-state.js';
 
@@ -55,6 +56,13 @@ export class PolicyService {
   async refresh(record: SessionRecord): Promise<void> {
     const state = new ProxyStateDir(join(sessionDir(this.paths.sessionsDir, record.id), 'proxy'));
     await state.writeRules(renderPolicyRules(await this.effectivePolicy(record)));
+  }
+
+  /** Takes a session's own entry off its list and updates its proxy; false when it had none such. */
+  async removeSessionEntry(record: SessionRecord, effect: PolicyEffect, entry: string): Promise<boolean> {
+    const removed = await removeScopedRule(sessionRulesFile(this.paths.dataDir, record.id), effect, entry);
+    if (removed) await this.refresh(record);
+    return removed;
   }
 
   /** Returns the ids of the running sessions the change now applies to. */

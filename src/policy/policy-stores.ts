@@ -89,6 +89,19 @@ export async function changeScopedRules(file: string, effect: PolicyEffect, entr
   return true;
 }
 
+/** Takes an entry off one list; returns whether it was there. */
+export async function removeScopedRule(file: string, effect: PolicyEffect, entry: string): Promise<boolean> {
+  const text = canonicalEntry(entry);
+  const rules = await readScopedRules(file);
+  const kept = rules[effect].filter((e) => {
+    const p = parseNetworkEntry(e);
+    return (p.ok ? formatNetworkRule(p.rule) : e) !== text;
+  });
+  if (kept.length === rules[effect].length) return false;
+  await writeFileAtomic(file, JSON.stringify({ ...rules, [effect]: kept }, null, 2) + '\n');
+  return true;
+}
+
 /**
  * Adds an entry to network.allowlist or network.denylist of the global paude.json (and removes
  * it from the other list), keeping the file's comments and formatting. The result is validated

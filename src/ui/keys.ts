@@ -1,0 +1,88 @@
+/**
+ * Key bindings are data: commands with ids, a default table, and the user's overrides from
+ * paude.json (`ui.keys`: command id -> key or keys), checked here so that a typo is one clear
+ * sentence at start rather than a key that silently does nothing.
+ */
+import { ConfigError } from '../errors.js';
+
+export const COMMANDS = {
+  up: 'select the previous session',
+  down: 'select the next session',
+  attach: 'attach to the selected session (the detach key brings you back)',
+  nextView: 'next view',
+  prevView: 'previous view',
+  sessions: 'sessions view',
+  network: 'network view',
+  allowlist: 'allowlist view',
+  tokens: 'tokens view',
+  filter: 'filter sessions',
+  pause: 'pause / resume the network feed',
+  feedScope: 'network feed: all sessions / the selected one',
+  approveOnce: 'approve the held request once',
+  approveSession: 'approve it for the session',
+  approveProject: 'approve it for the project',
+  approveGlobal: 'approve it globally',
+  deny: 'deny the held request',
+  addAllow: 'allowlist: add an allow entry',
+  addDeny: 'allowlist: add a deny entry',
+  removeEntry: 'allowlist: remove the selected session entry',
+  stop: 'stop the selected session',
+  help: 'help',
+  quit: 'quit',
+} as const;
+
+export type CommandId = keyof typeof COMMANDS;
+
+export const DEFAULT_KEYS: Record<CommandId, string[]> = {
+  up: ['up', 'k'],
+  down: ['down', 'j'],
+  attach: ['return'],
+  nextView: ['tab'],
+  prevView: ['shift-tab'],
+  sessions: ['1'],
+  network: ['2'],
+  allowlist: ['3'],
+  tokens: ['4'],
+  filter: ['/'],
+  pause: ['p'],
+  feedScope: ['f'],
+  approveOnce: ['o'],
+  approveSession: ['s'],
+  approveProject: ['P'],
+  approveGlobal: ['G'],
+  deny: ['d'],
+  addAllow: ['a'],
+  addDeny: ['D'],
+  removeEntry: ['x'],
+  stop: ['S'],
+  help: ['?'],
+  quit: ['q', 'ctrl-c'],
+};
+
+export type KeyTable = Map<string, CommandId>;
+
+/** The default table with the user's overrides; an unknown command id is a config error. */
+export function keyTable(overrides: Record<string, string | string[]> = {}, file = 'paude.json'): KeyTable {
+  const keys: Record<string, string[]> = { ...DEFAULT_KEYS };
+  for (const [id, value] of Object.entries(overrides)) {
+    if (!(id in COMMANDS)) throw new ConfigError(`${file}: ui.keys.${id} is not a dashboard command (expected one of ${Object.keys(COMMANDS).join(', ')})`, file, `ui.keys.${id}`);
+    keys[id] = Array.isArray(value) ? value : [value];
+  }
+  const table: KeyTable = new Map();
+  for (const [id, list] of Object.entries(keys)) for (const key of list) table.set(key, id as CommandId);
+  return table;
+}
+
+/** Ink's key event as one name: "up", "return", "ctrl-c", "shift-tab", or the character. */
+export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; return?: boolean; escape?: boolean; tab?: boolean; shift?: boolean; ctrl?: boolean; backspace?: boolean; delete?: boolean }): string {
+  if (key.upArrow) return 'up';
+  if (key.downArrow) return 'down';
+  if (key.leftArrow) return 'left';
+  if (key.rightArrow) return 'right';
+  if (key.return) return 'return';
+  if (key.escape) return 'escape';
+  if (key.tab) return key.shift ? 'shift-tab' : 'tab';
+  if (key.backspace || key.delete) return 'backspace';
+  if (key.ctrl) return `ctrl-${input}`;
+  return input;
+}

@@ -1,0 +1,194 @@
+/**
+ * The dashboard's services over paude's core: the session service (engines + records), the
+ * policy service, the approval broker and the access-log follower per session, the screen
+ * model for previews, attach for the terminal hand-over. Nothing here renders.
+ */
+import { join } from 'node:path';
+import type { SessionBackend } from '../backends/session-backend.js';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { ApprovalBroker } from '../policy/approval-broker.js';
+import { LogFollower } from '../policy/log-follower.js';
+import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
+import { PolicyService } from '../policy/policy-service.js';
+import { parseAccessLine } from '../policy/proxy-event.js';
+import { ProxyStateDir } from '../policy/proxy-state.js';
+import { attachTerminal, showLastScreen } from '../sessions/attach.js';
+import { ensureKeeper } from '../sessions/keeper.js';
+import { SessionScreen } from '../sessions/screen.js';
+import { SessionService, type SessionView } from '../sessions/session-service.js';
+import { sessionDir } from '../sessions/session-record.js';
+import type { DashboardServices } from './services.js';
+import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
+
+export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): DashboardServices {
+  const service = new SessionService(resolved.paths, resolved.config.backend, env);
+  const policy = new PolicyService(resolved.paths);
+  const views = new Map<string, SessionView>();
+  const stateOf = (id: string): ProxyStateDir => new ProxyStateDir(join(sessionDir(resolved.paths.sessionsDir, id), 'proxy'));
+  const view = (id: string): SessionView => {
+    const v = views.get(id);
+    if (!v) throw new Error(`${id} is not listed (any more)`);
+    return v;
+  };
+  const backendOf = (id: string): SessionBackend => {
+    const b = view(id).backendHandle;
+    if (!b) throw new Error(`${id} is on an engine that does not answer`);
+    return b;
+  };
+
+  return {
+    async listSessions() {
+      const list = await service.list({ clients: false });
+      views.clear();
+      for (const s of list.sessions) views.set(s.id, s);
+      const rows: SessionRow[] = list.sessions.map((s) => ({
+        id: s.id,
+        status: s.status === 'stopped' && s.detail ? `stopped (${s.detail})` : s.status,
+        backend: s.backend,
+        blocked: s.blocked,
+        attachable: s.record?.tmux === true && ['attached', 'detached'].includes(s.status),
+        ...(s.workspace ? { workspace: s.workspace } : {}),
+        ...(s.started ? { started: s.started } : {}),
+        ...(s.network ? { network: s.network } : {}),
+      }));
+      return { rows, ...(list.unreachable.length ? { note: list.unreachable.join('; ') } : {}) };
+    },
+
+    followEvents(sessions, onEvents) {
+      // One follower per session, polled together: each tick delivers one sorted batch.
+      const followers = new Map<string, LogFollower>();
+      let batch: FeedEvent[] = [];
+      let stopped = false;
+      const tick = async (): Promise<void> => {
+        const wanted = new Set(sessions());
+        for (const id of [...followers.keys()]) if (!wanted.has(id)) followers.delete(id);
+        for (const id of wanted) {
+          if (followers.has(id)) continue;
+          followers.set(
+            id,
+            new LogFollower(stateOf(id).accessLog, (lines) => {
+              for (const l of lines) {
+                const e = parseAccessLine(l.line, id, l.offset);
+                // The agent's own readiness probe (no host) is not the agent's traffic.
+                if (e && e.host !== '-') batch.push({ key: `${id}:${e.offset}`, time: e.time, session: id, host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule });
+              }
+            }),
+          );
+        }
+        await Promise.all([...followers.values()].map((f) => f.poll().catch(() => undefined)));
+        const out = batch;
+        batch = [];
+        if (out.length && !stopped) onEvents(out.sort((a, b) => a.time - b.time));
+      };
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        void tick().finally(() => (running = false));
+      }, 200);
+      return () => {
+        stopped = true;
+        clearInterval(timer);
+      };
+    },
+
+    followApprovals(sessions, onChange) {
+      const brokers = new Map<string, { broker: ApprovalBroker; leave: Promise<() => Promise<void>> }>();
+      let last = '';
+      const tick = async (): Promise<void> => {
+        const wanted = new Set(sessions());
+        for (const [id, b] of brokers) {
+          if (wanted.has(id)) continue;
+          brokers.delete(id);
+          void b.leave.then((leave) => leave()).catch(() => undefined);
+        }
+        for (const id of wanted) {
+          if (brokers.has(id)) continue;
+          const broker = new ApprovalBroker(stateOf(id), id);
+          // Being a watcher is what makes the proxy hold requests (ask mode) instead of denying.
+          brokers.set(id, { broker, leave: broker.present() });
+        }
+        const held: HeldApproval[] = [];
+        for (const { broker } of brokers.values()) held.push(...(await broker.pending().catch(() => [])));
+        held.sort((a, b) => a.since - b.since);
+        const key = held.map((h) => `${h.session}/${h.id}`).join(',');
+        if (key !== last) {
+          last = key;
+          onChange(held.map((h) => ({ session: h.session, id: h.id, host: h.host, port: h.port, method: h.method, since: h.since })));
+        }
+      };
+      const timer = setInterval(() => void tick().catch(() => undefined), 250);
+      void tick().catch(() => undefined);
+      return () => {
+        clearInterval(timer);
+        for (const b of brokers.values()) void b.leave.then((leave) => leave()).catch(() => undefined);
+      };
+    },
+
+    async decide(held, scope) {
+      const broker = new ApprovalBroker(stateOf(held.session), held.session);
+      if (scope === 'deny') {
+        await broker.decide(held.id, 'deny');
+        return `denied ${held.host} once in ${held.session}`;
+      }
+      if (scope !== 'once') {
+        const record = view(held.session).record;
+        await policy.apply({ effect: 'allow', entry: held.host, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
+      }
+      await broker.decide(held.id, 'allow').catch(() => undefined); // a stored allow may have released it already
+      return `allowed ${held.host} ${scope === 'once' ? 'once' : `for the ${scope}`}${scope === 'global' ? '' : ` (${held.session})`}`;
+    },
+
+    async policy(session) {
+      const record = view(session).record;
+      if (!record) return [];
+      const p = await policy.effectivePolicy(record);
+      return [...p.allow.map((e) => ({ effect: 'allow' as const, text: e.text, source: e.source })), ...p.deny.map((e) => ({ effect: 'deny' as const, text: e.text, source: e.source }))];
+    },
+
+    checkEntry(text) {
+      const parsed = parseNetworkEntry(text);
+      return parsed.ok ? undefined : describeEntryProblem(text, parsed.problem);
+    },
+
+    async changePolicy(session, effect, entry, scope) {
+      const record = view(session).record;
+      const updated = await policy.apply({ effect, entry, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
+      return `${effect === 'allow' ? 'allowed' : 'denied'} ${entry} for the ${scope}; in effect now in ${updated.join(', ') || 'no running session'}`;
+    },
+
+    async removeSessionEntry(session, effect, entry) {
+      const record = view(session).record;
+      if (!record) return `${session} has no record`;
+      const removed = await policy.removeSessionEntry(record, effect, entry);
+      return removed ? `removed ${entry} from ${session}'s ${effect} list` : `${entry} is not ${session}'s own entry (only session entries are removed here; others live in config)`;
+    },
+
+    async preview(session, onLines) {
+      const screen = await SessionScreen.open(backendOf(session), session, sessionDir(resolved.paths.sessionsDir, session));
+      const emit = (): void => onLines(screen.snapshot().lines);
+      const off = screen.onChange(emit);
+      emit();
+      return async () => {
+        off();
+        await screen.close();
+      };
+    },
+
+    async attach(session) {
+      const backend = backendOf(session);
+      const dir = sessionDir(resolved.paths.sessionsDir, session);
+      await ensureKeeper(dir, session, env);
+      const farewell = await attachTerminal(backend, session, { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr }, { term: env.TERM ?? 'xterm-256color', sessionDir: dir });
+      if (farewell === 'detached' || (await backend.inspect(session))?.agent === 'running') return `detached from ${session}`;
+      await showLastScreen(backend, session, stdio.stdout);
+      const code = await backend.waitAgent(session).catch(() => undefined);
+      return `${session} has ended${code === undefined ? '' : ` (exit ${code})`}`;
+    },
+
+    async stop(session) {
+      await service.stop(view(session));
+      return `stopped ${session}`;
+    },
+  };
+}
