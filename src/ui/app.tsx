@@ -33,7 +33,7 @@ export function App(props: AppProps): React.JSX.Element {
   useInput((input, key) => void handleKey(props, keyName(input, key), input));
   const color = (c: string): string | undefined => (props.plain ? undefined : c);
   const held = s.approvals[0];
-  const bodyHeight = height - 4 - (held ? 3 : 0);
+  const bodyHeight = height - 4 - (held ? 4 : 0);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box>
@@ -47,11 +47,12 @@ export function App(props: AppProps): React.JSX.Element {
         {s.help ? <Help keys={props.keys} /> : <View s={s} width={width} height={bodyHeight} color={color} />}
       </Box>
       {held ? (
-        <Box borderStyle="round" borderColor={color('yellow')} paddingX={1}>
+        <Box borderStyle="round" borderColor={color('yellow')} paddingX={1} flexDirection="column">
           <Text wrap="truncate">
             <Text color={color('yellow')} bold>{`held: ${held.method} ${held.host}:${held.port}`}</Text>
-            {` from ${held.session}${s.approvals.length > 1 ? ` (+${s.approvals.length - 1})` : ''}   o once  s session  P project  G global  d deny`}
+            {` from ${held.session}${s.approvals.length > 1 ? ` (+${s.approvals.length - 1} more)` : ''}`}
           </Text>
+          <Text wrap="truncate">o once · s session · P project · G global · d deny</Text>
         </Box>
       ) : null}
       <Footer s={s} color={color} />
@@ -211,6 +212,12 @@ function Footer({ s, color }: { s: DashboardState; color: (c: string) => string 
 
 const SCOPES: Array<Exclude<Scope, 'once'>> = ['session', 'project', 'global'];
 
+/** Typed (or pasted) text, as opposed to a key with a name. */
+function printable(name: string, input: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  return input.length > 0 && !name.startsWith('ctrl-') && !['return', 'escape', 'tab', 'shift-tab', 'backspace', 'up', 'down', 'left', 'right'].includes(name) && !/[\u0000-\u001f\u007f]/.test(input);
+}
+
 async function handleKey(props: AppProps, name: string, input: string): Promise<void> {
   const { store, services } = props;
   const s = store.getState();
@@ -235,7 +242,7 @@ async function handleKey(props: AppProps, name: string, input: string): Promise<
       await props.refreshPolicy();
       return;
     }
-    const text = name === 'backspace' ? p.text.slice(0, -1) : input && !name.startsWith('ctrl-') && input.length === 1 ? p.text + input : p.text;
+    const text = name === 'backspace' ? p.text.slice(0, -1) : printable(name, input) ? p.text + input : p.text;
     return s.setPrompt({ ...p, text, error: text ? services.checkEntry(text) : undefined });
   }
   if (s.confirm) {
@@ -248,7 +255,7 @@ async function handleKey(props: AppProps, name: string, input: string): Promise<
   if (s.filtering) {
     if (name === 'return' || name === 'escape') return s.setFilter(name === 'escape' ? '' : s.filter, false);
     if (name === 'backspace') return s.setFilter(s.filter.slice(0, -1), true);
-    if (input && input.length === 1 && !name.startsWith('ctrl-')) return s.setFilter(s.filter + input, true);
+    if (printable(name, input)) return s.setFilter(s.filter + input, true);
     return;
   }
 

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { keyTable } from './keys.js';
+import { createDashboardStore, FEED_LIMIT, type FeedEvent } from './store.js';
+import { renderApp, type Rendered } from './test-render.js';
+
+const ev = (i: number, decision: FeedEvent['decision'] = 'deny', host = `h${i}.test`): FeedEvent => ({ key: `s:${i}`, time: Date.UTC(2026, 10, 27, 8, 0, i % 60), session: 'paude-aaaaaa', host, port: 443, method: 'CONNECT', decision, rule: decision === 'deny' ? 'not-allowed' : 'example.com' });
+
+describe('dashboard', () => {
+  let app: Rendered | undefined;
+  afterEach(() => app?.unmount());
+
+  it('lists sessions with status, backend, network and blocked counts; arrows select; / filters', async () => {
+    app = renderApp();
+    const f = app.frame();
+    expect(f).toMatch(/paude-aaaaaa\s+detached\s+podman\s+2m\s+restricted\s+2\s+\/src\/alpha/);
+    expect(f).toMatch(/paude-bbbbbb\s+running\s+docker\s+5s\s+ask\s+0\s+\/src\/beta/);
+    expect(app.store.getState().selected).toBe('paude-aaaaaa');
+    await app.press('\x1b[B'); // down
+    expect(app.store.getState().selected).toBe('paude-bbbbbb');
+    await app.press('/');
+    await app.press('alp');
+    expect(app.frame()).toContain('/alp');
+    expect(app.frame()).not.toContain('paude-bbbbbb');
+    await app.press('\r');
+    expect(app.store.getState().filtering).toBe(false);
+  });
+
+  it('enter attaches an attachable session and says why not otherwise', async () => {
+    app = renderApp();
+    await app.press('\r');
+    expect(app.onAttach).toHaveBeenCalledWith('paude-aaaaaa');
+    await app.press('j');
+    await app.press('\r');
+    expect(app.onAttach).toHaveBeenCalledTimes(1);
+    expect(app.frame()).toContain('paude-bbbbbb cannot be attached (running)');
+  });
+
+  it('shows a held request wherever you are and answers it with the chosen scope', async () => {
+    app = renderApp();
+    await app.press('2');
+    app.store.getState().setApprovals([
+      { session: 'paude-aaaaaa', id: '1-2-3', host: 'pypi.org', port: 443, method: 'CONNECT', since: Date.now() },
+      { session: 'paude-bbbbbb', id: '4-5-6', host: 'evil.test', port: 80, method: 'GET', since: Date.now() },
+    ]);
+    await app.press('');
+    expect(app.frame()).toMatch(/held: CONNECT pypi\.org:443 from paude-aaaaaa \(\+1 more\)[\s│]+o once · s session · P project · G global · d deny/);
+    await app.press('P');
+    expect(app.calls('decide')[0]).toEqual([expect.objectContaining({ host: 'pypi.org' }), 'project']);
+    expect(app.frame()).toContain('held: GET evil.test:80');
+    await app.press('d');
+    expect(app.calls('decide')[1]).toEqual([expect.objectContaining({ host: 'evil.test' }), 'deny']);
+    expect(app.frame()).not.toContain('held:');
+    expect(app.frame()).toContain('decided evil.test deny');
+  });
+
+  it('the network view colours nothing without colour but shows decisions, hosts and counts; p pauses', async () => {
+    app = renderApp();
+    await app.press('2');
+    app.store.getState().addEvents([ev(1, 'allow', 'api.anthropic.com'), ev(2, 'deny', 'evil.test'), ev(3, 'deny', 'evil.test')]);
+    await app.press('');
+    const f = app.frame();
+    expect(f).toMatch(/ALLOW\s+api\.anthropic\.com:443/);
+    expect(f).toMatch(/DENY\s+evil\.test:443\s+not-allowed/);
+    expect(f).toMatch(/evil\.test\s+0\s+2/);
+    await app.press('p');
+    app.store.getState().addEvents([ev(4, 'deny', 'later.test')]);
+    await app.press('');
+    expect(app.frame()).toContain('PAUSED (1 waiting)');
+    expect(app.frame()).not.toMatch(/DENY\s+later\.test/);
+    await app.press('p');
+    expect(app.frame()).toMatch(/DENY\s+later\.test/);
+  });
+
+  it('adds an allowlist entry with validation as you type and a scope chosen with tab', async () => {
+    app = renderApp();
+    await app.press('3');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.frame()).toMatch(/allow\s+api\.anthropic\.com\s+builtin/);
+    await app.press('a');
+    await app.press('bad host');
+    expect(app.frame()).toContain('"bad host" is not a valid entry');
+    for (let i = 0; i < 'bad host'.length; i++) await app.press('\x7f');
+    await app.press('pypi.org');
+    expect(app.frame()).not.toContain('is not a valid entry');
+    await app.press('\t');
+    expect(app.frame()).toContain('allow at project scope');
+    await app.press('\r');
+    expect(app.calls('changePolicy')).toEqual([['paude-aaaaaa', 'allow', 'pypi.org', 'project']]);
+    expect(app.frame()).toContain('allow pypi.org project paude-aaaaaa');
+  });
+
+  it('asks before stopping a session', async () => {
+    app = renderApp();
+    await app.press('S');
+    expect(app.frame()).toContain('stop paude-aaaaaa? its command gets SIGHUP; its state is kept (y/n)');
+    await app.press('n');
+    expect(app.calls('stop')).toEqual([]);
+    await app.press('S');
+    await app.press('y');
+    expect(app.calls('stop')).toEqual([['paude-aaaaaa']]);
+  });
+
+  it('shows every binding in help, and q quits', async () => {
+    app = renderApp();
+    await app.press('?');
+    expect(app.frame()).toMatch(/P\s+approve it for the project/);
+    await app.press('?');
+    await app.press('q');
+    expect(app.onQuit).toHaveBeenCalled();
+  });
+});
+
+describe('dashboard store and keys', () => {
+  it('keeps the feed bounded however many events arrive', () => {
+    const store = createDashboardStore();
+    for (let batch = 0; batch < 10; batch++) store.getState().addEvents(Array.from({ length: 1000 }, (_, i) => ev(batch * 1000 + i)));
+    expect(store.getState().events).toHaveLength(FEED_LIMIT);
+    expect(store.getState().events.at(-1)?.key).toBe('s:9999');
+    expect(Object.keys(store.getState().hostCounts)).toHaveLength(10_000);
+  });
+
+  it('takes user key overrides and refuses an unknown command id with the file and key named', () => {
+    const table = keyTable({ quit: 'Q', attach: ['return', 'l'] });
+    expect(table.get('Q')).toBe('quit');
+    expect(table.get('l')).toBe('attach');
+    expect(() => keyTable({ qiut: 'x' }, '/home/u/.config/paude/paude.json')).toThrow(/^\/home\/u\/\.config\/paude\/paude\.json: ui\.keys\.qiut is not a dashboard command \(expected one of up, down/);
+  });
+});
