@@ -34,18 +34,8 @@ if [[ -z ${PAUDE_BASE_IMAGE:-} ]] && ! node bin/paude.js config show --json | gr
   fi
 fi
 
-cat <<'INTRO'
-
-paude demo: a shell in the sandbox, with only registry.npmjs.org allowed for this session.
-The first run builds the proxy and agent images (about a minute); later runs start in seconds.
-
-INTRO
-# A scratch workspace (owned by a normal user when we are root: the agent never runs as root).
-ws=$(mktemp -d /tmp/paude-demo-XXXXXX)
-[[ $(id -u) == 0 ]] && chown 1000:1000 "$ws"
-paude=$PWD/bin/paude.js
-cd "$ws"
-exec node "$paude" --shell --network-allow registry.npmjs.org -- bash -c '
+demo_script='
+  echo "paude demo: a shell in the sandbox; only registry.npmjs.org is allowed for this session."
   echo "inside: user $(id -un) (uid $(id -u)), network interfaces: $(ls /sys/class/net | tr "\n" " ")"
   echo
   echo "1. an allowed host, through the proxy:"
@@ -55,5 +45,28 @@ exec node "$paude" --shell --network-allow registry.npmjs.org -- bash -c '
   echo "3. going around the proxy:"
   curl -sS --noproxy "*" --max-time 5 http://192.0.2.1/ 2>&1 | sed "s/^/   /" || true
   echo
-  echo "Every request above is in the session log; try: paude --shell (interactive), paude blocked, paude allow HOST."
 '
+# A scratch workspace (owned by a normal user when we are root: the agent never runs as root).
+ws=$(mktemp -d /tmp/paude-demo-XXXXXX)
+[[ $(id -u) == 0 ]] && chown 1000:1000 "$ws"
+paude=$PWD/bin/paude.js
+cd "$ws"
+echo "demo: starting a sandboxed session (the first run builds the proxy and agent images, about a minute)"
+
+if [[ -t 0 && -t 1 ]]; then
+  # The dashboard, with the demo session selected: its screen in the preview, its requests in
+  # the network view (2), its policy in the allowlist (3). Enter attaches, ctrl-] comes back.
+  id=$(node "$paude" --detach --shell --network-allow registry.npmjs.org -- bash -c "$demo_script"'
+    echo "You are attached to the session: try curl, or paude allow from another terminal."
+    echo "ctrl-] detaches (back to the dashboard); exit ends the session."
+    exec bash -l')
+  status=0
+  node "$paude" ui --session "$id" || status=$?
+  node "$paude" rm --force "$id" >/dev/null 2>&1 || true
+  echo "demo: removed $id. Try paude --shell, paude --detach, paude ui, paude blocked, paude allow HOST."
+  exit "$status"
+fi
+
+# Without a terminal (CI, a pipe): the same session in the foreground, its output here.
+exec node "$paude" --shell --network-allow registry.npmjs.org -- bash -c "$demo_script"'
+  echo "Every request above is in the session log; with a terminal this demo opens paude ui."'

@@ -151,8 +151,9 @@ export async function runSession(o: RunOptions): Promise<number> {
                 PAUDE_DETACH_KEY: tmuxKey(config.sessions.detachKeys),
                 PAUDE_IDLE_SECONDS: String(Math.round(config.sessions.idleTimeoutMinutes * 60)),
                 ...(o.env.PAUDE_IDLE_CHECK_SECONDS ? { PAUDE_IDLE_CHECK_SECONDS: o.env.PAUDE_IDLE_CHECK_SECONDS } : {}),
-                PAUDE_ROWS: String(o.stdio.stdout.rows ?? 24),
-                PAUDE_COLS: String(o.stdio.stdout.columns ?? 80),
+                // The terminal's size, also when stdout is captured (id=$(paude --detach ...)).
+                PAUDE_ROWS: String(o.stdio.stdout.rows ?? (o.stdio.stderr as { rows?: number }).rows ?? 24),
+                PAUDE_COLS: String(o.stdio.stdout.columns ?? (o.stdio.stderr as { columns?: number }).columns ?? 80),
                 PAUDE_WAIT_CLIENT: o.detach ? '0' : '1',
               }
             : {}),
