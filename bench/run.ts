@@ -15,10 +15,11 @@ import { p4ProxyLatency } from './p4-proxy-latency.js';
 import { p5Attach } from './p5-attach.js';
 import { p6CliColdStart } from './p6-cli-cold-start.js';
 import { p7PolicyReload } from './p7-policy-reload.js';
+import { uiLoad } from './ui-load.js';
 import { renderTable, type Row } from './table.js';
 
 // Engine-free ones first; P1 before the network sandbox is up, so nothing else runs beside it.
-const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, p1WarmStart, p5Attach, p4ProxyLatency, p7PolicyReload];
+const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, uiLoad, p1WarmStart, p5Attach, p4ProxyLatency, p7PolicyReload];
 const NEEDS = { proxy: ['p1', 'p4', 'p5', 'p7'], agent: ['p1', 'p5'] };
 
 async function main(argv: string[]): Promise<number> {

@@ -32,7 +32,12 @@ export interface SessionSpec {
     tmpfs: Record<string, string>;
     resources: { memory?: string; cpus?: number; pids?: number };
   };
-  proxy: { image: string; extraHosts: Record<string, string> };
+  proxy: {
+    image: string;
+    extraHosts: Record<string, string>;
+    /** The model provider route whose API key the proxy adds (the agent holds a placeholder). */
+    provider?: { host: string; port: number; tls: boolean; key: string };
+  };
   policy: EffectivePolicy;
   labels: Record<string, string>;
   /** paude's data directory (where the session's metadata lives), labelled on every resource. */

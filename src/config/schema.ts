@@ -57,7 +57,12 @@ const network = z.strictObject({
 });
 
 const credentials = z.strictObject({
-  anthropic: z.strictObject({ apiKeyEnv: envName.optional() }).optional(),
+  anthropic: z
+    .strictObject({
+      apiKeyEnv: envName.optional(),
+      keyInProxy: z.boolean().optional().describe('keep the API key in the session proxy, which adds it to requests to the provider; the agent never holds it (default true)'),
+    })
+    .optional(),
   vertex: z
     .strictObject({ projectId: z.string().min(1).optional(), region: z.string().min(1).optional(), adcFile: z.string().min(1).optional() })
     .optional(),

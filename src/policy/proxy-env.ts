@@ -2,6 +2,8 @@
 /** The agent reaches the proxy through the session link forwarder on its own loopback. */
 export const PROXY_HOSTNAME = '127.0.0.1';
 export const PROXY_PORT = 3128;
+/** The model provider route in the agent (forwarded to the proxy, which adds the API key). */
+export const PROVIDER_PORT = 3129;
 
 export function proxyEnvironment(host = PROXY_HOSTNAME, port = PROXY_PORT): Record<string, string> {
   const url = `http://${host}:${port}`;

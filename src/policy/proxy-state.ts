@@ -18,6 +18,10 @@ export class ProxyStateDir {
   get squidConf(): string {
     return join(this.root, 'squid.conf');
   }
+  /** The provider route's key (squid includes it); mode 0644 like squid.conf, in the 0700 session dir. */
+  get providerConf(): string {
+    return join(this.root, 'provider.conf');
+  }
   get accessLog(): string {
     return join(this.root, 'log', 'access.log');
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ACCESS_LOG_FORMAT, DEFAULT_BLOCKED_DESTINATIONS, renderSquidConfig, type SquidConfigInput } from './squid-config.js';
+import { ACCESS_LOG_FORMAT, DEFAULT_BLOCKED_DESTINATIONS, renderSquidConfig, type SquidConfigInput, providerKeyConf } from './squid-config.js';
 
 const BASE: SquidConfigInput = {
   sessionId: 'paude-abcd1234',
@@ -209,6 +209,21 @@ describe('renderSquidConfig: squid -k parse', () => {
     }
   }, 20_000);
 
+  it.skipIf(!squidInstalled)('squid accepts the provider route (TLS peer, header rules, notes, the included key)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
+    dirs.push(root);
+    await mkdir(join(root, 'log'));
+    await writeFile(join(root, 'provider.conf'), providerKeyConf('sk-ant-api03-test_KEY-1'));
+    const conf = join(root, 'squid.conf');
+    for (const tls of [true, false]) {
+      await writeFile(conf, renderSquidConfig({ ...BASE, stateDir: root, helperPath: HELPER, errorDirectory: root, provider: { listenPort: 3129, host: 'api.anthropic.com', port: tls ? 443 : 8080, tls, keyFile: join(root, 'provider.conf') } }));
+      const result = spawnSync(SQUID, ['-k', 'parse', '-f', conf], { encoding: 'utf8', timeout: 10_000 });
+      const output = `${result.stdout}${result.stderr}`;
+      expect(result.status, output).toBe(0);
+      expect(output).not.toMatch(/FATAL|ERROR:|Bungled|unrecognized/i);
+    }
+  }, 20_000);
+
   it.skipIf(!squidInstalled)('squid refuses a configuration with a stray directive (the check above can fail)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
     dirs.push(root);
@@ -217,4 +232,26 @@ describe('renderSquidConfig: squid -k parse', () => {
     const result = spawnSync(SQUID, ['-k', 'parse', '-f', conf], { encoding: 'utf8', timeout: 10_000 });
     expect(result.status).not.toBe(0);
   }, 20_000);
+});
+
+describe('renderSquidConfig: the provider route', () => {
+  const base = { sessionId: 'paude-abc123', agentAddress: '127.0.0.1', listenPort: 3128, stateDir: '/run/paude', helperPath: '/usr/lib/paude/policy-helper', errorDirectory: '/etc/paude/squid-errors', blockedDestinations: ['169.254.0.0/16'] };
+
+  it('serves the provider on its own port, to one peer, with the agent’s key headers dropped and the key included from a file', () => {
+    const conf = renderSquidConfig({ ...base, provider: { listenPort: 3129, host: 'api.anthropic.com', port: 443, tls: true, keyFile: '/run/paude/provider.conf' } });
+    expect(conf).toContain('http_port 127.0.0.1:3129 accel defaultsite=api.anthropic.com name=paude_provider');
+    expect(conf).toContain('cache_peer api.anthropic.com parent 443 0 no-query no-digest originserver name=paude_provider_peer tls tls-cafile=/etc/ssl/certs/ca-certificates.crt');
+    expect(conf).toContain('request_header_access X-Api-Key deny paude_provider');
+    expect(conf).toContain('include /run/paude/provider.conf');
+    // The provider port is allowed before the policy question, and only after the agent check.
+    expect(conf.indexOf('http_access deny !agent')).toBeLessThan(conf.indexOf('http_access allow paude_provider'));
+    expect(conf.indexOf('http_access allow paude_provider')).toBeLessThan(conf.indexOf('http_access deny !paude_policy'));
+    expect(renderSquidConfig({ ...base, provider: { listenPort: 3129, host: 'stub.test', port: 8080, tls: false, keyFile: '/run/paude/provider.conf' } })).toContain('defaultsite=stub.test:8080');
+  });
+
+  it('refuses a provider host or key that could change the configuration', () => {
+    expect(() => renderSquidConfig({ ...base, provider: { listenPort: 3129, host: 'evil.test\nhttp_access allow all', port: 443, tls: true, keyFile: '/run/paude/provider.conf' } })).toThrow(/invalid provider host/);
+    expect(providerKeyConf('sk-ant-api03-abc_DEF-123')).toBe('request_header_add X-Api-Key "sk-ant-api03-abc_DEF-123" paude_provider\n');
+    expect(() => providerKeyConf('sk-"\nhttp_access allow all')).toThrow(/invalid api key "\(not shown\)"/);
+  });
 });

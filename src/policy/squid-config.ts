@@ -17,6 +17,53 @@ export interface SquidConfigInput {
   errorDirectory: string;
   /** Destinations refused whatever the policy says (cloud metadata, the proxy's own loopback). */
   blockedDestinations: readonly string[];
+  /**
+   * The model provider's endpoint, served on its own port: the agent sends its requests there
+   * with a placeholder key, and squid forwards them to the provider with the real key, which
+   * is in an included file the agent's container never sees (credentials.anthropic.keyInProxy).
+   */
+  provider?: ProviderRoute;
+}
+
+export interface ProviderRoute {
+  listenPort: number;
+  host: string;
+  port: number;
+  tls: boolean;
+  /** The file holding the request_header_add line with the key (see providerKeyConf). */
+  keyFile: string;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** API keys are letters, digits, '-' and '_': anything else is not put in squid's configuration. */
+export const API_KEY = /^[A-Za-z0-9_-]{8,512}$/;
+
+/** The included file: the key goes on the provider's requests only. */
+export function providerKeyConf(key: string): string {
+  check(API_KEY.test(key), 'api key', '(not shown)');
+  return `request_header_add X-Api-Key "${key}" paude_provider\n`;
+}
+
+function providerLines(r: ProviderRoute): string[] {
+  check(Number.isInteger(r.listenPort) && r.listenPort > 0 && r.listenPort < 65536, 'provider port', r.listenPort);
+  check(HOSTNAME.test(r.host) || isIP(r.host) !== 0, 'provider host', r.host);
+  check(Number.isInteger(r.port) && r.port > 0 && r.port < 65536, 'provider upstream port', r.port);
+  check(CONTAINER_PATH.test(r.keyFile), 'path', r.keyFile);
+  const site = (r.tls && r.port === 443) || (!r.tls && r.port === 80) ? r.host : `${r.host}:${r.port}`;
+  return [
+    `http_port 127.0.0.1:${r.listenPort} accel defaultsite=${site} name=paude_provider`,
+    'acl paude_provider myportname paude_provider',
+    `cache_peer ${r.host} parent ${r.port} 0 no-query no-digest originserver name=paude_provider_peer${r.tls ? ' tls tls-cafile=/etc/ssl/certs/ca-certificates.crt' : ''}`,
+    'cache_peer_access paude_provider_peer allow paude_provider',
+    'cache_peer_access paude_provider_peer deny all',
+    'never_direct allow paude_provider',
+    // Whatever key the agent sends is dropped; the real one is added from the included file.
+    'request_header_access X-Api-Key deny paude_provider',
+    'request_header_access Authorization deny paude_provider',
+    `include ${r.keyFile}`,
+    'note decision allow paude_provider',
+    'note rule provider paude_provider',
+  ];
 }
 
 export const SESSION_ID = /^paude-[a-z0-9]{4,32}$/;
@@ -60,7 +107,10 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     `external_acl_type paude_policy ttl=0 negative_ttl=0 grace=0 concurrency=200 children-max=1 children-startup=1 %>a %DST %PORT %METHOD ${input.helperPath} ${s} ${input.sessionId}`,
     'acl paude_policy external paude_policy',
     'acl paude_denied note decision deny',
+    ...(input.provider ? providerLines(input.provider) : []),
     'http_access deny !agent',
+    // The provider's port goes to one fixed destination, the provider: no policy question.
+    ...(input.provider ? ['http_access allow paude_provider'] : []),
     'http_access deny !paude_policy',
     'http_access deny blocked_dst',
     'http_access allow agent',

@@ -31,13 +31,38 @@ function creds(provider: Provider, env: NodeJS.ProcessEnv, o: { credentials?: Pa
 }
 
 describe('agentCredentials: anthropic', () => {
-  it('turns ANTHROPIC_API_KEY into a secret file read by apiKeyHelper, and no variable', () => {
+  it('keeps ANTHROPIC_API_KEY in the proxy: the agent gets a placeholder and the proxy route', () => {
     const out = creds('anthropic', { ANTHROPIC_API_KEY: KEY, PATH: '/usr/bin' });
+    expect(out.proxyProvider).toEqual({ host: 'api.anthropic.com', port: 443, tls: true, key: KEY });
+    expect(out.secrets).toEqual({ 'anthropic-api-key': 'paude-the-session-proxy-adds-the-real-key' });
+    expect(out.settings).toEqual({ apiKeyHelper: HELPER });
+    expect(out.env).toEqual({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:3129', PAUDE_PROVIDER_PORT: '3129' });
+    expect(JSON.stringify([out.env, out.secrets, out.settings])).not.toContain(KEY);
+    expect(out.allow).toEqual([]);
+  });
+
+  it('routes a custom bare ANTHROPIC_BASE_URL through the proxy with the key, and refuses to for a path', () => {
+    expect(creds('anthropic', { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: 'http://litellm.internal:4000' }).proxyProvider).toEqual({ host: 'litellm.internal', port: 4000, tls: false, key: KEY });
+    const withPath = creds('anthropic', { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: 'https://gw.corp.example/anthropic' });
+    expect(withPath.proxyProvider).toBeUndefined();
+    expect(withPath.secrets).toEqual({ 'anthropic-api-key': KEY });
+    expect(withPath.warnings[0]).toMatch(/has a path; the proxy adds keys only for a bare origin/);
+  });
+
+  it('with keyInProxy false, turns the key into a secret file read by apiKeyHelper, and no variable', () => {
+    const out = creds('anthropic', { ANTHROPIC_API_KEY: KEY, PATH: '/usr/bin' }, { credentials: { anthropic: { keyInProxy: false } } });
+    expect(out.proxyProvider).toBeUndefined();
     expect(out.secrets).toEqual({ 'anthropic-api-key': KEY });
     expect(out.settings).toEqual({ apiKeyHelper: HELPER });
     expect(out.env).toEqual({});
-    expect(JSON.stringify(out.env)).not.toContain(KEY);
-    expect(out.allow).toEqual([]);
+  });
+
+  it('keeps a key with characters squid could misread out of the proxy configuration', () => {
+    const odd = 'sk-with "quote" and space';
+    const out = creds('anthropic', { ANTHROPIC_API_KEY: odd });
+    expect(out.proxyProvider).toBeUndefined();
+    expect(out.secrets).toEqual({ 'anthropic-api-key': odd });
+    expect(out.warnings[0]).toMatch(/characters paude does not put in the proxy configuration/);
   });
 
   it('gives no secret and no apiKeyHelper without a key (Claude Code then uses its own login)', () => {
@@ -47,9 +72,9 @@ describe('agentCredentials: anthropic', () => {
   });
 
   it('reads the key from the variable credentials.anthropic.apiKeyEnv names, not ANTHROPIC_API_KEY', () => {
-    const out = creds('anthropic', { ANTHROPIC_API_KEY: 'sk-personal', WORK_CLAUDE_KEY: 'sk-work' }, { credentials: { anthropic: { apiKeyEnv: 'WORK_CLAUDE_KEY' } } });
-    expect(out.secrets).toEqual({ 'anthropic-api-key': 'sk-work' });
-    expect(creds('anthropic', { ANTHROPIC_API_KEY: 'sk-personal' }, { credentials: { anthropic: { apiKeyEnv: 'WORK_CLAUDE_KEY' } } }).secrets).toEqual({});
+    const out = creds('anthropic', { ANTHROPIC_API_KEY: 'sk-personal-key', WORK_CLAUDE_KEY: 'sk-work-key' }, { credentials: { anthropic: { apiKeyEnv: 'WORK_CLAUDE_KEY' } } });
+    expect(out.proxyProvider?.key).toBe('sk-work-key');
+    expect(creds('anthropic', { ANTHROPIC_API_KEY: 'sk-personal-key' }, { credentials: { anthropic: { apiKeyEnv: 'WORK_CLAUDE_KEY' } } }).secrets).toEqual({});
   });
 
   it.each([
@@ -98,7 +123,7 @@ describe('agentCredentials: anthropic', () => {
 
   it('does not ask for Vertex, Bedrock or Foundry', () => {
     const out = creds('anthropic', { ANTHROPIC_API_KEY: KEY, CLAUDE_CODE_USE_VERTEX: '1' });
-    expect(Object.keys(out.env)).toEqual([]);
+    expect(Object.keys(out.env).sort()).toEqual(['ANTHROPIC_BASE_URL', 'PAUDE_PROVIDER_PORT']);
   });
 });
 
@@ -170,7 +195,7 @@ describe('agentCredentials: ~/.gitconfig', () => {
 describe('agentCredentials: the key stays a secret', () => {
   const everything = [`${HOME}/.gitconfig`, ADC, `${HOME}/.aws`];
 
-  it('for any key, the key never appears in env values or binds, and nothing but the secret depends on it', () => {
+  it('for any key, the key never appears in env values, binds, allow entries or settings; it is either the one secret or the proxy’s, never both', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<Provider>('anthropic', 'azure'),
@@ -181,15 +206,21 @@ describe('agentCredentials: the key stays a secret', () => {
           const options = { credentials: { azure: { resource: 'res' } }, exists: everything };
           const without = creds(provider, env, options);
           const out = creds(provider, { ...env, ANTHROPIC_API_KEY: key, ANTHROPIC_FOUNDRY_API_KEY: key }, options);
-          expect(out.env).toEqual(without.env);
           expect(out.mounts.map(toBind)).toEqual(without.mounts.map(toBind));
-          expect(out.allow).toEqual(without.allow);
-          expect(Object.values(out.secrets)).toEqual([key]);
           expect(out.settings).toEqual({ apiKeyHelper: HELPER });
+          const inProxy = out.proxyProvider !== undefined;
+          if (inProxy) {
+            expect(out.proxyProvider?.key).toBe(key);
+            expect(Object.values(out.secrets)).not.toContain(key);
+          } else {
+            expect(Object.values(out.secrets)).toEqual([key]);
+            expect(out.env).toEqual(without.env);
+            expect(out.allow).toEqual(without.allow);
+          }
           // Unless the key happens to be ordinary text there (a key "a" is in "/home/ada"), it is nowhere else.
-          const baseline = [...Object.values(without.env), ...without.mounts.map(toBind), ...without.allow, HELPER];
+          const baseline = [...Object.values(without.env), ...Object.values(out.env), ...without.mounts.map(toBind), ...without.allow, HELPER, 'paude-the-session-proxy-adds-the-real-key'];
           if (baseline.some((w) => w.includes(key))) return;
-          const visible = [...Object.values(out.env), ...out.mounts.map(toBind), ...out.allow, String(out.settings.apiKeyHelper)];
+          const visible = [...Object.values(out.env), ...out.mounts.map(toBind), ...out.allow, String(out.settings.apiKeyHelper), ...(inProxy ? Object.values(out.secrets) : [])];
           for (const v of visible) expect(v).not.toContain(key);
         },
       ),

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { Mount } from '../backends/session-backend.js';
 import type { EffectiveConfig } from '../config/defaults.js';
+import { PROVIDER_PORT } from '../policy/proxy-env.js';
 
 export const SECRETS_DIR = '/run/paude-secrets';
 
@@ -20,21 +21,44 @@ export interface AgentCredentials {
   mounts: Mount[];
   /** Extra allowlist entries (a custom ANTHROPIC_BASE_URL host). */
   allow: string[];
+  /** The provider route whose key the proxy adds (the agent gets a placeholder). */
+  proxyProvider?: { host: string; port: number; tls: boolean; key: string };
+  warnings: string[];
 }
 
+const PLACEHOLDER_KEY = 'paude-the-session-proxy-adds-the-real-key';
+const API_KEY_SHAPE = /^[A-Za-z0-9_-]{8,512}$/;
+
 export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, home: string, exists: (p: string) => boolean): AgentCredentials {
-  const out: AgentCredentials = { env: {}, secrets: {}, settings: {}, mounts: [], allow: [] };
+  const out: AgentCredentials = { env: {}, secrets: {}, settings: {}, mounts: [], allow: [], warnings: [] };
   const ro = (source: string, target: string): void => void out.mounts.push({ source, target, readOnly: true });
   const c = config.credentials;
   if (c.gitconfig && exists(`${home}/.gitconfig`)) ro(`${home}/.gitconfig`, `/home/paude/.gitconfig`);
   switch (config.provider) {
     case 'anthropic': {
       const key = hostEnv[c.anthropic?.apiKeyEnv ?? 'ANTHROPIC_API_KEY'];
+      const base = hostEnv.ANTHROPIC_BASE_URL;
+      if (key && c.anthropic?.keyInProxy !== false) {
+        const route = providerRoute(base ?? 'https://api.anthropic.com');
+        if (route && API_KEY_SHAPE.test(key)) {
+          // The agent talks to the proxy's provider port with a placeholder; the proxy adds the key.
+          out.proxyProvider = { ...route, key };
+          out.secrets['anthropic-api-key'] = PLACEHOLDER_KEY;
+          out.settings.apiKeyHelper = `cat ${SECRETS_DIR}/anthropic-api-key`;
+          out.env.ANTHROPIC_BASE_URL = `http://127.0.0.1:${PROVIDER_PORT}`;
+          out.env.PAUDE_PROVIDER_PORT = String(PROVIDER_PORT);
+          return out;
+        }
+        out.warnings.push(
+          route
+            ? 'the API key has characters paude does not put in the proxy configuration; the agent gets the key itself (in a tmpfs file)'
+            : `ANTHROPIC_BASE_URL ${base ?? ''} has a path; the proxy adds keys only for a bare origin (scheme://host[:port]), so the agent gets the key itself (in a tmpfs file)`,
+        );
+      }
       if (key) {
         out.secrets['anthropic-api-key'] = key;
         out.settings.apiKeyHelper = `cat ${SECRETS_DIR}/anthropic-api-key`;
       }
-      const base = hostEnv.ANTHROPIC_BASE_URL;
       if (base) {
         out.env.ANTHROPIC_BASE_URL = base;
         const entry = allowEntryForUrl(base);
@@ -88,4 +112,18 @@ export function allowEntryForUrl(text: string): string | undefined {
   if (host.startsWith('[')) return `ip:${host}${port}`;
   if (isIP(host) === 4) return `ip:${host}${port}`;
   return `${host}${port}`;
+}
+
+/** A bare http(s) origin as the proxy's provider route; undefined for anything else (a path, a query). */
+export function providerRoute(text: string): { host: string; port: number; tls: boolean } | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.username || url.password) return undefined;
+  const tls = url.protocol === 'https:';
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port ? Number(url.port) : tls ? 443 : 80, tls };
 }

@@ -77,6 +77,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   const agentUser = agentIdentity(project.root);
   if (agentUser.warning) o.stdio.stderr.write(`paude: warning: ${agentUser.warning}\n`);
   const creds = agentCredentials(config, o.env, home, existsSync);
+  for (const w of creds.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
   const project_ = await readScopedRules(projectRulesFile(paths.dataDir, project.root));
   const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: creds.allow, deny: [] } });
 
@@ -134,7 +135,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       workdir,
       policy,
       labels,
-      proxy: { image: images.proxy, extraHosts: { ...config.network.hosts, ...o.extraHosts } },
+      proxy: { image: images.proxy, extraHosts: { ...config.network.hosts, ...o.extraHosts }, ...(creds.proxyProvider ? { provider: creds.proxyProvider } : {}) },
       agent: {
         image: images.agent,
         command,

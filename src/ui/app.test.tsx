@@ -89,6 +89,21 @@ describe('dashboard', () => {
     expect(app.frame()).toContain('allow pypi.org project paude-aaaaaa');
   });
 
+  it('starts a new session in a workspace, shell or Claude, on a chosen backend, and selects it', async () => {
+    app = renderApp();
+    await app.press('n');
+    expect(app.frame()).toContain('new session: a shell on auto (tab changes) in /src/alpha');
+    await app.press('\t');
+    await app.press('\t');
+    expect(app.frame()).toContain('new session: a shell on podman');
+    await app.press('/x');
+    await app.press('\r');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(app.calls('newSession')).toEqual([['/src/alpha/x', 'shell', 'podman']]);
+    expect(app.frame()).toContain('started paude-newshp');
+    expect(app.store.getState().selected).toBe('paude-newshp');
+  });
+
   it('asks before stopping a session', async () => {
     app = renderApp();
     await app.press('S');
@@ -104,6 +119,7 @@ describe('dashboard', () => {
     app = renderApp();
     await app.press('?');
     expect(app.frame()).toMatch(/P\s+approve it for the project/);
+    expect(app.frame()).toMatch(/n\s+start a new session/);
     await app.press('?');
     await app.press('q');
     expect(app.onQuit).toHaveBeenCalled();

@@ -44,7 +44,7 @@ export function App(props: AppProps): React.JSX.Element {
         <Text dimColor>{`  ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}  ? help  q quit`}</Text>
       </Box>
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
-        {s.help ? <Help keys={props.keys} /> : <View s={s} width={width} height={bodyHeight} color={color} />}
+        {s.help ? <Help keys={props.keys} width={width} /> : <View s={s} width={width} height={bodyHeight} color={color} />}
       </Box>
       {held ? (
         <Box borderStyle="round" borderColor={color('yellow')} paddingX={1} flexDirection="column">
@@ -173,16 +173,21 @@ function Allowlist({ s, color }: { s: DashboardState; color: (c: string) => stri
   );
 }
 
-function Help({ keys }: { keys: KeyTable }): React.JSX.Element {
+function Help({ keys, width }: { keys: KeyTable; width: number }): React.JSX.Element {
   const byCommand = new Map<CommandId, string[]>();
   for (const [key, id] of keys) byCommand.set(id, [...(byCommand.get(id) ?? []), key]);
+  const ids = Object.keys(COMMANDS) as CommandId[];
+  // Two columns: every binding fits an 80x24 terminal.
+  const half = Math.ceil(ids.length / 2);
+  const column = Math.floor(width / 2);
+  const line = (id: CommandId | undefined): string => (id ? `${pad((byCommand.get(id) ?? []).join(' '), 10)}${COMMANDS[id]}` : '');
   return (
     <Box flexDirection="column">
-      <Text bold>Keys (change them with ui.keys in your global paude.json)   ? closes</Text>
-      {(Object.keys(COMMANDS) as CommandId[]).map((id) => (
+      <Text bold>Keys (ui.keys in your global paude.json changes them)   ? closes</Text>
+      {ids.slice(0, half).map((id, i) => (
         <Text key={id} wrap="truncate">
-          {pad((byCommand.get(id) ?? []).join(' '), 16)}
-          {COMMANDS[id]}
+          {pad(line(id), column)}
+          {line(ids[half + i]).slice(0, column)}
         </Text>
       ))}
     </Box>
@@ -190,6 +195,17 @@ function Help({ keys }: { keys: KeyTable }): React.JSX.Element {
 }
 
 function Footer({ s, color }: { s: DashboardState; color: (c: string) => string | undefined }): React.JSX.Element {
+  if (s.prompt?.kind === 'new-session') {
+    return (
+      <Box flexDirection="column">
+        <Text wrap="truncate">
+          {`new session: ${s.prompt.what === 'shell' ? 'a shell' : 'Claude Code'} on ${s.prompt.backend} (tab changes) in `}
+          <Text color={color('cyan')}>{s.prompt.text}█</Text>
+        </Text>
+        <Text dimColor wrap="truncate">enter starts it, escape cancels</Text>
+      </Box>
+    );
+  }
   if (s.prompt) {
     return (
       <Box flexDirection="column">
@@ -205,12 +221,20 @@ function Footer({ s, color }: { s: DashboardState; color: (c: string) => string 
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">{s.notice ?? ' '}</Text>
-      <Text dimColor wrap="truncate">↑↓ select  enter attach  / filter  S stop  tab view</Text>
+      <Text dimColor wrap="truncate">↑↓ select  enter attach  n new  / filter  S stop  tab view</Text>
     </Box>
   );
 }
 
 const SCOPES: Array<Exclude<Scope, 'once'>> = ['session', 'project', 'global'];
+const CHOICES: Array<{ what: 'shell' | 'claude'; backend: 'auto' | 'podman' | 'docker' }> = [
+  { what: 'shell', backend: 'auto' },
+  { what: 'claude', backend: 'auto' },
+  { what: 'shell', backend: 'podman' },
+  { what: 'claude', backend: 'podman' },
+  { what: 'shell', backend: 'docker' },
+  { what: 'claude', backend: 'docker' },
+];
 
 /** Typed (or pasted) text, as opposed to a key with a name. */
 function printable(name: string, input: string): boolean {
@@ -229,6 +253,28 @@ async function handleKey(props: AppProps, name: string, input: string): Promise<
     }
   };
 
+  if (s.prompt?.kind === 'new-session') {
+    const p = s.prompt;
+    if (name === 'escape') return s.setPrompt(undefined);
+    if (name === 'tab') {
+      const i = (CHOICES.findIndex((c) => c.what === p.what && c.backend === p.backend) + 1) % CHOICES.length;
+      return s.setPrompt({ ...p, ...(CHOICES[i] ?? CHOICES[0]) });
+    }
+    if (name === 'return') {
+      s.setPrompt(undefined);
+      s.say(`starting ${p.what === 'shell' ? 'a shell' : 'Claude Code'} in ${p.text}…`);
+      try {
+        const id = await services.newSession(p.text, p.what, p.backend);
+        store.getState().say(`started ${id}`);
+        store.getState().select(id);
+      } catch (error) {
+        store.getState().say(`error: ${(error as Error).message}`);
+      }
+      return;
+    }
+    const text = name === 'backspace' ? p.text.slice(0, -1) : printable(name, input) ? p.text + input : p.text;
+    return s.setPrompt({ ...p, text });
+  }
   if (s.prompt) {
     const p = s.prompt;
     if (name === 'escape') return s.setPrompt(undefined);
@@ -318,6 +364,8 @@ async function handleKey(props: AppProps, name: string, input: string): Promise<
       await run(() => services.removeSessionEntry(s.selected ?? '', line.effect, line.text));
       return props.refreshPolicy();
     }
+    case 'newSession':
+      return s.setPrompt({ kind: 'new-session', text: services.cwd, what: 'shell', backend: 'auto' });
     case 'stop':
       if (!s.selected) return;
       return s.setConfirm({ message: `stop ${s.selected}? its command gets SIGHUP; its state is kept`, action: 'stop', target: s.selected });

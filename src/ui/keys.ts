@@ -27,6 +27,7 @@ export const COMMANDS = {
   addDeny: 'allowlist: add a deny entry',
   removeEntry: 'allowlist: remove the selected session entry',
   stop: 'stop the selected session',
+  newSession: 'start a new session (workspace, shell or Claude, backend)',
   help: 'help',
   quit: 'quit',
 } as const;
@@ -55,6 +56,7 @@ export const DEFAULT_KEYS: Record<CommandId, string[]> = {
   addDeny: ['D'],
   removeEntry: ['x'],
   stop: ['S'],
+  newSession: ['n'],
   help: ['?'],
   quit: ['q', 'ctrl-c'],
 };

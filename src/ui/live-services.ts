@@ -3,7 +3,9 @@
  * policy service, the approval broker and the access-log follower per session, the screen
  * model for previews, attach for the terminal hand-over. Nothing here renders.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SessionBackend } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { ApprovalBroker } from '../policy/approval-broker.js';
@@ -20,7 +22,7 @@ import { sessionDir } from '../sessions/session-record.js';
 import type { DashboardServices } from './services.js';
 import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
 
-export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): DashboardServices {
+export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, cwd = process.cwd()): DashboardServices {
   const service = new SessionService(resolved.paths, resolved.config.backend, env);
   const policy = new PolicyService(resolved.paths);
   const views = new Map<string, SessionView>();
@@ -37,6 +39,28 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
   };
 
   return {
+    cwd,
+
+    newSession(workspace, what, backend) {
+      // The same `paude --detach` a user would type, in that workspace: its configuration, its
+      // trust rules. Its output is kept for the error message.
+      const bin = fileURLToPath(new URL('../../bin/paude.js', import.meta.url));
+      const args = [bin, '--detach', ...(what === 'shell' ? ['--shell'] : []), ...(backend === 'auto' ? [] : ['--backend', backend])];
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, args, { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => {
+          const id = out.trim();
+          if (code === 0 && id) resolve(id);
+          else reject(new Error(err.trim().split('\n').filter((l) => !l.startsWith('building') && !l.startsWith('built')).pop()?.replace(/^paude: /, '') ?? `paude --detach exited ${code}`));
+        });
+      });
+    },
+
     async listSessions() {
       const list = await service.list({ clients: false });
       views.clear();
@@ -184,6 +208,12 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
       await showLastScreen(backend, session, stdio.stdout);
       const code = await backend.waitAgent(session).catch(() => undefined);
       return `${session} has ended${code === undefined ? '' : ` (exit ${code})`}`;
+    },
+
+    async notify(session, text) {
+      await backendOf(session)
+        .exec(session, ['tmux', 'display-message', '-d', '5000', '-t', 'paude', text.replace(/#/g, '##')])
+        .catch(() => undefined);
     },
 
     async stop(session) {

@@ -52,7 +52,20 @@ export async function runDashboard(o: DashboardOptions): Promise<number> {
       if (!attachTo) break;
       await controller.suspend();
       o.stdout.write('\x1b[H\x1b[2J');
+      // Held requests keep coming while attached: the session's screen says so (tmux's message
+      // line) instead of the dashboard taking the keyboard back.
+      const session = attachTo;
+      const told = new Set(store.getState().approvals.map((h) => `${h.session}/${h.id}`));
+      const unwatch = store.subscribe((now) => {
+        for (const h of now.approvals) {
+          const key = `${h.session}/${h.id}`;
+          if (told.has(key)) continue;
+          told.add(key);
+          void services.notify(session, `paude: ${h.method} ${h.host}:${h.port} from ${h.session} is waiting for approval - ${o.resolved.config.sessions.detachKeys} to answer`);
+        }
+      });
       const line = await services.attach(attachTo).catch((error: unknown) => `error: ${(error as Error).message}`);
+      unwatch();
       store.getState().say(line);
       o.stdout.write('\x1b[?1049h\x1b[H\x1b[2J');
       controller.resume();

@@ -23,4 +23,10 @@ export interface DashboardServices {
   /** Hands the terminal to the session until it is detached (or ends); returns a line to show. */
   attach(session: string): Promise<string>;
   stop(session: string): Promise<string>;
+  /** Starts a detached session (as `paude --detach [--shell]` in the workspace); resolves with its id. */
+  newSession(workspace: string, what: 'shell' | 'claude', backend: 'auto' | 'podman' | 'docker'): Promise<string>;
+  /** Where new sessions start by default (the directory paude ui was started in). */
+  readonly cwd: string;
+  /** A short message on the session's own screen (tmux's message line), for a few seconds. */
+  notify(session: string, text: string): Promise<void>;
 }

@@ -49,13 +49,10 @@ export interface PolicyLine {
 
 export type Scope = 'once' | 'session' | 'project' | 'global';
 
-export interface Prompt {
-  kind: 'add-entry';
-  effect: 'allow' | 'deny';
-  scope: Exclude<Scope, 'once'>;
-  text: string;
-  error?: string;
-}
+export type Prompt =
+  | { kind: 'add-entry'; effect: 'allow' | 'deny'; scope: Exclude<Scope, 'once'>; text: string; error?: string }
+  /** A new session: its workspace (typed), what runs in it and where (tab cycles). */
+  | { kind: 'new-session'; text: string; what: 'shell' | 'claude'; backend: 'auto' | 'podman' | 'docker'; error?: string };
 
 export interface Confirm {
   message: string;

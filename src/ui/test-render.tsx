@@ -28,6 +28,9 @@ export function fakeServices(overrides: Partial<DashboardServices> = {}): Dashbo
     preview: vi.fn(() => Promise.resolve(() => Promise.resolve())),
     attach: vi.fn(() => Promise.resolve('detached')),
     stop: vi.fn((session: string) => Promise.resolve(`stopped ${session}`)),
+    notify: vi.fn(() => Promise.resolve()),
+    newSession: vi.fn((workspace: string, what: string, backend: string) => Promise.resolve(`paude-new${what === 'shell' ? 'sh' : 'cl'}${backend.slice(0, 1)}`)),
+    cwd: '/src/alpha',
     ...overrides,
   };
 }

@@ -163,10 +163,10 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(home).toBe('home=0');
   });
 
-  it('keeps a secret out of inspect, labels and logs while the agent can use it', async () => {
+  it('keeps the API key out of the agent entirely: the proxy adds it; inspect, labels and logs never show it', async () => {
     const secret = `sk-fake-${Date.now()}-do-not-leak`;
-    const digest = createHash('sha256').update(secret).digest('hex');
-    const pending = runPaude(['--shell', '--', 'sh', '-c', 'sha256sum < /run/paude-secrets/anthropic-api-key; sleep 4'], { cwd: ws, env: { ...env, ANTHROPIC_API_KEY: secret } });
+    const script = 'cat /run/paude-secrets/anthropic-api-key; echo; env; cat "$HOME/.claude/settings.json" "$HOME/.claude.json" 2>/dev/null; sleep 4';
+    const pending = runPaude(['--shell', '--', 'sh', '-c', script], { cwd: ws, env: { ...env, ANTHROPIC_API_KEY: secret } });
     let inspected = '';
     const deadline = Date.now() + 20_000;
     while (!inspected && Date.now() < deadline) {
@@ -180,13 +180,30 @@ describeEngines('paude sessions, end to end', (engine) => {
     }
     const r = await pending;
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(digest);
+    // The agent holds a placeholder and talks to the proxy's provider route.
+    expect(r.stdout).toContain('paude-the-session-proxy-adds-the-real-key');
+    expect(r.stdout).toContain('ANTHROPIC_BASE_URL=http://127.0.0.1:3129');
     expect(inspected).not.toBe('');
     expect(inspected).not.toContain(secret);
     expect(r.stdout + r.stderr).not.toContain(secret);
   });
 
-  it('runs the real claude -p against a stub Messages API on an allowed test host', async () => {
+  it('with credentials.anthropic.keyInProxy false, gives the agent the key in a tmpfs file only', async () => {
+    const secret = `sk-fake-${Date.now()}-in-agent`;
+    const digest = createHash('sha256').update(secret).digest('hex');
+    const config = JSON.parse(await readFile(join(env.PAUDE_CONFIG_DIR ?? '', 'paude.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(env.PAUDE_CONFIG_DIR ?? '', 'paude.json'), JSON.stringify({ ...config, credentials: { anthropic: { keyInProxy: false } } }));
+    try {
+      const r = await runPaude(['--shell', '--', 'sh', '-c', 'sha256sum < /run/paude-secrets/anthropic-api-key; env'], { cwd: ws, env: { ...env, ANTHROPIC_API_KEY: secret } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(digest);
+      expect(r.stdout).not.toContain(secret);
+    } finally {
+      await writeFile(join(env.PAUDE_CONFIG_DIR ?? '', 'paude.json'), JSON.stringify(config));
+    }
+  });
+
+  it('runs the real claude -p against a stub Messages API, the key added by the proxy', async () => {
     const stub = await startAnthropicStub('hello from the stub model');
     engine.defer(() => stub.close());
     const r = await runPaude(['-p', 'say hello'], {
@@ -198,6 +215,7 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(r.code).toBe(0);
     const messages = stub.requests.filter((q) => q.path.startsWith('/v1/messages'));
     expect(messages.length).toBeGreaterThan(0);
+    // The key reached the provider, added by the proxy (the agent only had a placeholder).
     expect(messages.every((q) => q.apiKey === 'sk-fake-for-stub')).toBe(true);
   });
 });

@@ -25,6 +25,7 @@ export class LocalBackend implements SessionBackend {
       proxyImage: spec.proxy.image,
       policy: spec.policy,
       extraHosts: spec.proxy.extraHosts,
+      ...(spec.proxy.provider ? { provider: spec.proxy.provider } : {}),
       labels: { ...spec.labels, [LABEL.workspace]: spec.projectRoot, [LABEL.data]: spec.dataDir },
       waitForProxy: false,
       startAgent: false,

@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeTar, type ContextEntry } from '../../images/build-context.js';
 import { renderPolicyRules } from '../../policy/policy-rules.js';
-import { DEFAULT_BLOCKED_DESTINATIONS, renderSquidConfig } from '../../policy/squid-config.js';
-import { PROXY_PORT } from '../../policy/proxy-env.js';
+import { DEFAULT_BLOCKED_DESTINATIONS, providerKeyConf, renderSquidConfig } from '../../policy/squid-config.js';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { PROVIDER_PORT, PROXY_PORT } from '../../policy/proxy-env.js';
 import { PROXY_STATE_MOUNT, ProxyStateDir } from '../../policy/proxy-state.js';
 import type { EffectivePolicy } from '../../policy/effective-policy.js';
 import { isHttpStatus, type Engine } from '../engine/engine.js';
@@ -25,6 +26,8 @@ export interface SandboxSpec {
   agent: Omit<AgentContainerSpec, 'name' | 'link' | 'labels'>;
   policy: EffectivePolicy;
   extraHosts?: Record<string, string>;
+  /** The model provider route whose key the proxy adds (squid-config.ts). */
+  provider?: { host: string; port: number; tls: boolean; key: string };
   egressNetwork?: string;
   /** Added to every resource (tests use it to find their leftovers). */
   labels?: Record<string, string>;
@@ -60,8 +63,12 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
         helperPath: PROXY_HELPER_PATH,
         errorDirectory: PROXY_ERROR_DIR,
         blockedDestinations: DEFAULT_BLOCKED_DESTINATIONS,
+        ...(spec.provider
+          ? { provider: { listenPort: PROVIDER_PORT, host: spec.provider.host, port: spec.provider.port, tls: spec.provider.tls, keyFile: `${PROXY_STATE_MOUNT}/provider.conf` } }
+          : {}),
       }),
     ),
+    ...(spec.provider ? [writeFileAtomic(state.providerConf, providerKeyConf(spec.provider.key), 0o644)] : []),
   ]);
   const link = await linkPromise;
   // An engine on another machine cannot mount this host's state directory: a volume holds it,
@@ -120,6 +127,8 @@ async function stateEntries(state: ProxyStateDir): Promise<ContextEntry[]> {
   for (const dir of ['policy', 'log', 'pending', 'decisions', 'watchers']) entries.push({ path: dir, type: 'directory', mode: dir === 'policy' ? 0o755 : 0o777, content: Buffer.alloc(0) });
   entries.push({ path: 'squid.conf', type: 'file', mode: 0o644, content: await readFile(state.squidConf) });
   entries.push({ path: 'policy/rules', type: 'file', mode: 0o644, content: await readFile(state.rulesFile) });
+  const provider = await readFile(state.providerConf).catch(() => undefined);
+  if (provider) entries.push({ path: 'provider.conf', type: 'file', mode: 0o644, content: provider });
   return entries;
 }
 
