@@ -132,7 +132,8 @@ describe('dashboard store and keys', () => {
     for (let batch = 0; batch < 10; batch++) store.getState().addEvents(Array.from({ length: 1000 }, (_, i) => ev(batch * 1000 + i)));
     expect(store.getState().events).toHaveLength(FEED_LIMIT);
     expect(store.getState().events.at(-1)?.key).toBe('s:9999');
-    expect(Object.keys(store.getState().hostCounts)).toHaveLength(10_000);
+    // Host counts are bounded too: the most used are kept.
+    expect(Object.keys(store.getState().hostCounts).length).toBeLessThanOrEqual(2000);
   });
 
   it('takes user key overrides and refuses an unknown command id with the file and key named', () => {

@@ -88,22 +88,26 @@ const pad = (text: string, n: number): string => (text.length > n ? `${text.slic
 
 function Sessions({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: (c: string) => string | undefined }): React.JSX.Element {
   const rows = visibleSessions(s);
-  const listHeight = Math.min(rows.length + 1, Math.max(3, Math.floor(height / 3)));
+  const listHeight = Math.min(rows.length, Math.max(3, Math.floor(height / 3)));
+  // The list scrolls to keep the selection in view.
+  const at = Math.max(0, rows.findIndex((r) => r.id === s.selected));
+  const first = Math.min(Math.max(0, at - listHeight + 1), Math.max(0, rows.length - listHeight));
+  const more = rows.length > listHeight ? ` (${first + 1}-${first + listHeight} of ${rows.length})` : '';
   const statusColor = (status: string): string | undefined => color(status.startsWith('attached') || status.startsWith('detached') || status === 'running' ? 'green' : status.startsWith('stopped') ? 'gray' : status === 'starting' ? 'cyan' : 'red');
   const wsWidth = Math.max(8, width - 14 - 20 - 8 - 5 - 12 - 8 - 6);
   return (
     <Box flexDirection="column">
       {s.filtering || s.filter ? <Text color={color('cyan')}>{`/${s.filter}${s.filtering ? '█' : ''}`}</Text> : null}
-      <Text dimColor>{`${pad('ID', 14)}${pad('STATUS', 20)}${pad('BACKEND', 8)}${pad('AGE', 5)}${pad('NETWORK', 12)}${pad('BLOCKED', 8)}WORKSPACE`}</Text>
+      <Text dimColor>{`${pad('ID', 14)}${pad('STATUS', 20)}${pad('BACKEND', 8)}${pad('AGE', 5)}${pad('NETWORK', 12)}${pad('BLOCKED', 8)}WORKSPACE${more}`}</Text>
       {rows.length === 0 ? <Text dimColor>{s.sessionsNote ?? 'no sessions: start one with paude --detach (or paude) in a repository'}</Text> : null}
-      {rows.slice(0, listHeight).map((r) => (
+      {rows.slice(first, first + listHeight).map((r) => (
         <Text key={r.id} inverse={r.id === s.selected} wrap="truncate">
           {pad(r.id, 14)}
           <Text color={statusColor(r.status)}>{pad(r.status, 20)}</Text>
           {`${pad(r.backend, 8)}${pad(ago(r.started), 5)}${pad(r.network ?? '-', 12)}${pad(String(r.blocked), 8)}${pad(r.workspace ?? '-', wsWidth)}`}
         </Text>
       ))}
-      <Preview s={s} width={width} height={height - listHeight - 2} />
+      <Preview s={s} width={width} height={height - Math.max(1, listHeight) - 2 - (s.filtering || s.filter ? 1 : 0)} />
     </Box>
   );
 }

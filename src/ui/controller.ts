@@ -5,7 +5,7 @@
  * business; updates are batched here (a preview redraw at most every 100 ms).
  */
 import type { DashboardServices } from './services.js';
-import type { DashboardStore } from './store.js';
+import type { DashboardStore, FeedEvent } from './store.js';
 
 export interface Controller {
   refreshPolicy(): Promise<void>;
@@ -31,7 +31,19 @@ export function startController(store: DashboardStore, services: DashboardServic
   };
   void list();
   const lister = setInterval(() => void list(), options.listEveryMs ?? 1000);
-  const stopEvents = services.followEvents(active, (events) => store.getState().addEvents(events));
+  // Events are handed to the store at most every 150 ms: a few renders a second however many
+  // requests flow, and each arrives within the 250 ms the dashboard promises.
+  let queued: FeedEvent[] = [];
+  let eventFlush: NodeJS.Timeout | undefined;
+  const stopEvents = services.followEvents(active, (events) => {
+    queued.push(...events);
+    eventFlush ??= setTimeout(() => {
+      eventFlush = undefined;
+      const batch = queued;
+      queued = [];
+      if (!stopped) store.getState().addEvents(batch);
+    }, 150);
+  });
   const stopApprovals = services.followApprovals(active, (held) => store.getState().setApprovals(held));
 
   // The preview follows the selection.
@@ -104,6 +116,7 @@ export function startController(store: DashboardStore, services: DashboardServic
     stop: async () => {
       stopped = true;
       clearInterval(lister);
+      if (eventFlush) clearTimeout(eventFlush);
       unsubscribe();
       stopEvents();
       stopApprovals();

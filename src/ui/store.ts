@@ -61,6 +61,8 @@ export interface Confirm {
 }
 
 export const FEED_LIMIT = 2000;
+export const HOST_LIMIT = 2000;
+const total = (c: { allow: number; deny: number } | undefined): number => (c ? c.allow + c.deny : 0);
 
 export interface DashboardState {
   view: ViewName;
@@ -150,6 +152,14 @@ export function createDashboardStore(initial: Partial<Pick<DashboardState, 'view
         if (e.decision === 'pending') continue;
         const c = counts[e.host] ?? { allow: 0, deny: 0 };
         counts[e.host] = { ...c, [e.decision]: c[e.decision] + 1 };
+      }
+      // Bounded too: past HOST_LIMIT hosts, the least used are forgotten.
+      const hosts = Object.keys(counts);
+      if (hosts.length > HOST_LIMIT) {
+        const keep = hosts.sort((a, b) => total(counts[b]) - total(counts[a])).slice(0, HOST_LIMIT / 2);
+        const kept: typeof counts = {};
+        for (const h of keep) kept[h] = counts[h] ?? { allow: 0, deny: 0 };
+        return set(s.paused ? { hostCounts: kept, held: [...s.held, ...events].slice(-FEED_LIMIT) } : { hostCounts: kept, events: [...s.events, ...events].slice(-FEED_LIMIT) });
       }
       if (s.paused) {
         set({ hostCounts: counts, held: [...s.held, ...events].slice(-FEED_LIMIT) });
