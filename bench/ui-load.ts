@@ -56,12 +56,13 @@ async function measure(smoke: boolean): Promise<Row[]> {
     preview: () => Promise.resolve(() => Promise.resolve()),
     attach: () => Promise.resolve(''),
     stop: () => Promise.resolve(''),
+    remove: () => Promise.resolve(''),
     notify: () => Promise.resolve(),
     newSession: () => Promise.resolve(''),
   };
   const store = createDashboardStore();
   const controller = startController(store, services, { listEveryMs: 1000 });
-  const app = render(createElement(App, { store, services, keys: keyTable(), plain: true, onAttach: () => undefined, onQuit: () => undefined, refreshPolicy: () => Promise.resolve() }));
+  const app = render(createElement(App, { store, services, keys: keyTable(), paint: () => 'green', onAttach: () => undefined, onQuit: () => undefined, refreshPolicy: () => Promise.resolve() }));
   store.getState().setView('network');
   await sleep(200);
 

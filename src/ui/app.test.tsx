@@ -14,9 +14,14 @@ describe('dashboard', () => {
     const f = app.frame();
     expect(f).toMatch(/paude-aaaaaa\s+detached\s+podman\s+2m\s+restricted\s+2\s+\/src\/alpha/);
     expect(f).toMatch(/paude-bbbbbb\s+running\s+docker\s+5s\s+ask\s+0\s+\/src\/beta/);
-    expect(app.store.getState().selected).toBe('paude-aaaaaa');
-    await app.press('\x1b[B'); // down
+    // Newest first; the selection starts on the first row.
+    expect(f.indexOf('paude-bbbbbb')).toBeLessThan(f.indexOf('paude-aaaaaa'));
     expect(app.store.getState().selected).toBe('paude-bbbbbb');
+    await app.press('\x1b[B'); // down
+    expect(app.store.getState().selected).toBe('paude-aaaaaa');
+    await app.press('O'); // sort by status: attached/detached before running
+    expect(app.frame()).toContain('sorted by status');
+    expect(app.frame().indexOf('paude-aaaaaa')).toBeLessThan(app.frame().indexOf('paude-bbbbbb'));
     await app.press('/');
     await app.press('alp');
     expect(app.frame()).toContain('/alp');
@@ -27,9 +32,10 @@ describe('dashboard', () => {
 
   it('enter attaches an attachable session and says why not otherwise', async () => {
     app = renderApp();
+    await app.press('j');
     await app.press('\r');
     expect(app.onAttach).toHaveBeenCalledWith('paude-aaaaaa');
-    await app.press('j');
+    await app.press('k');
     await app.press('\r');
     expect(app.onAttach).toHaveBeenCalledTimes(1);
     expect(app.frame()).toContain('paude-bbbbbb cannot be attached (running)');
@@ -85,8 +91,8 @@ describe('dashboard', () => {
     await app.press('\t');
     expect(app.frame()).toContain('allow at project scope');
     await app.press('\r');
-    expect(app.calls('changePolicy')).toEqual([['paude-aaaaaa', 'allow', 'pypi.org', 'project']]);
-    expect(app.frame()).toContain('allow pypi.org project paude-aaaaaa');
+    expect(app.calls('changePolicy')).toEqual([['paude-bbbbbb', 'allow', 'pypi.org', 'project']]);
+    expect(app.frame()).toContain('allow pypi.org project paude-bbbbbb');
   });
 
   it('starts a new session in a workspace, shell or Claude, on a chosen backend, and selects it', async () => {
@@ -104,8 +110,17 @@ describe('dashboard', () => {
     expect(app.store.getState().selected).toBe('paude-newshp');
   });
 
+  it('asks before removing a session, and removes it on y', async () => {
+    app = renderApp();
+    await app.press('R');
+    expect(app.frame()).toContain('remove paude-bbbbbb (it is running: it is stopped first)? containers, volumes and metadata go (y/n)');
+    await app.press('y');
+    expect(app.calls('remove')).toEqual([['paude-bbbbbb']]);
+  });
+
   it('asks before stopping a session', async () => {
     app = renderApp();
+    await app.press('j');
     await app.press('S');
     expect(app.frame()).toContain('stop paude-aaaaaa? its command gets SIGHUP; its state is kept (y/n)');
     await app.press('n');

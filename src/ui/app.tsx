@@ -6,6 +6,7 @@
 import { Box, Text, useInput, useStdout } from 'ink';
 import { useStore } from 'zustand';
 import { COMMANDS, keyName, type CommandId, type KeyTable } from './keys.js';
+import type { Paint } from './theme.js';
 import type { DashboardServices } from './services.js';
 import { VIEWS, visibleSessions, type DashboardState, type DashboardStore, type FeedEvent, type Scope } from './store.js';
 
@@ -17,8 +18,8 @@ export interface AppProps {
   onAttach(session: string): void;
   onQuit(): void;
   refreshPolicy(): Promise<void>;
-  /** Colours off (NO_COLOR). */
-  plain?: boolean;
+  /** Colours by meaning (theme.ts); absent: none. */
+  paint?: Paint;
 }
 
 const TITLES: Record<DashboardState['view'], string> = { sessions: 'Sessions', network: 'Network', allowlist: 'Allowlist', tokens: 'Tokens' };
@@ -31,7 +32,7 @@ export function App(props: AppProps): React.JSX.Element {
   const width = Math.max(40, size.columns || 80);
   const height = Math.max(12, size.rows || 24);
   useInput((input, key) => void handleKey(props, keyName(input, key), input));
-  const color = (c: string): string | undefined => (props.plain ? undefined : c);
+  const color: Paint = props.paint ?? (() => undefined);
   const held = s.approvals[0];
   const bodyHeight = height - 4 - (held ? 4 : 0);
   return (
@@ -47,9 +48,9 @@ export function App(props: AppProps): React.JSX.Element {
         {s.help ? <Help keys={props.keys} width={width} /> : <View s={s} width={width} height={bodyHeight} color={color} />}
       </Box>
       {held ? (
-        <Box borderStyle="round" borderColor={color('yellow')} paddingX={1} flexDirection="column">
+        <Box borderStyle="round" borderColor={color('held')} paddingX={1} flexDirection="column">
           <Text wrap="truncate">
-            <Text color={color('yellow')} bold>{`held: ${held.method} ${held.host}:${held.port}`}</Text>
+            <Text color={color('held')} bold>{`held: ${held.method} ${held.host}:${held.port}`}</Text>
             {` from ${held.session}${s.approvals.length > 1 ? ` (+${s.approvals.length - 1} more)` : ''}`}
           </Text>
           <Text wrap="truncate">o once · s session · P project · G global · d deny</Text>
@@ -60,7 +61,7 @@ export function App(props: AppProps): React.JSX.Element {
   );
 }
 
-function View({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: (c: string) => string | undefined }): React.JSX.Element {
+function View({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: Paint }): React.JSX.Element {
   switch (s.view) {
     case 'sessions':
       return <Sessions s={s} width={width} height={height} color={color} />;
@@ -86,18 +87,18 @@ function ago(iso: string | undefined): string {
 
 const pad = (text: string, n: number): string => (text.length > n ? `${text.slice(0, Math.max(0, n - 1))}…` : text.padEnd(n));
 
-function Sessions({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: (c: string) => string | undefined }): React.JSX.Element {
+function Sessions({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: Paint }): React.JSX.Element {
   const rows = visibleSessions(s);
   const listHeight = Math.min(rows.length, Math.max(3, Math.floor(height / 3)));
   // The list scrolls to keep the selection in view.
   const at = Math.max(0, rows.findIndex((r) => r.id === s.selected));
   const first = Math.min(Math.max(0, at - listHeight + 1), Math.max(0, rows.length - listHeight));
   const more = rows.length > listHeight ? ` (${first + 1}-${first + listHeight} of ${rows.length})` : '';
-  const statusColor = (status: string): string | undefined => color(status.startsWith('attached') || status.startsWith('detached') || status === 'running' ? 'green' : status.startsWith('stopped') ? 'gray' : status === 'starting' ? 'cyan' : 'red');
+  const statusColor = (status: string): string | undefined => color(status.startsWith('attached') || status.startsWith('detached') || status === 'running' ? 'live' : status.startsWith('stopped') ? 'idle' : status === 'starting' ? 'starting' : 'problem');
   const wsWidth = Math.max(8, width - 14 - 20 - 8 - 5 - 12 - 8 - 6);
   return (
     <Box flexDirection="column">
-      {s.filtering || s.filter ? <Text color={color('cyan')}>{`/${s.filter}${s.filtering ? '█' : ''}`}</Text> : null}
+      {s.filtering || s.filter ? <Text color={color('accent')}>{`/${s.filter}${s.filtering ? '█' : ''}`}</Text> : null}
       <Text dimColor>{`${pad('ID', 14)}${pad('STATUS', 20)}${pad('BACKEND', 8)}${pad('AGE', 5)}${pad('NETWORK', 12)}${pad('BLOCKED', 8)}WORKSPACE${more}`}</Text>
       {rows.length === 0 ? <Text dimColor>{s.sessionsNote ?? 'no sessions: start one with paude --detach (or paude) in a repository'}</Text> : null}
       {rows.slice(first, first + listHeight).map((r) => (
@@ -127,10 +128,10 @@ function Preview({ s, width, height }: { s: DashboardState; width: number; heigh
   );
 }
 
-function Network({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: (c: string) => string | undefined }): React.JSX.Element {
+function Network({ s, width, height, color }: { s: DashboardState; width: number; height: number; color: Paint }): React.JSX.Element {
   const events = s.feedScope === 'selected' ? s.events.filter((e) => e.session === s.selected) : s.events;
   const shown = events.slice(-(height - 1));
-  const paint = (e: FeedEvent): string | undefined => color(e.decision === 'allow' ? 'green' : e.decision === 'deny' ? 'red' : 'yellow');
+  const paint = (e: FeedEvent): string | undefined => color(e.decision === 'allow' ? 'allow' : e.decision === 'deny' ? 'deny' : 'held');
   const hosts = Object.entries(s.hostCounts)
     .sort((a, b) => b[1].deny + b[1].allow - (a[1].deny + a[1].allow))
     .slice(0, height - 2);
@@ -151,7 +152,7 @@ function Network({ s, width, height, color }: { s: DashboardState; width: number
         <Text dimColor>{pad('HOST', 20)} ALLOW  DENY</Text>
         {hosts.map(([host, c]) => (
           <Text key={host} wrap="truncate">
-            {pad(host, 20)}<Text color={color('green')}>{String(c.allow).padStart(6)}</Text> <Text color={color('red')}>{String(c.deny).padStart(5)}</Text>
+            {pad(host, 20)}<Text color={color('allow')}>{String(c.allow).padStart(6)}</Text> <Text color={color('deny')}>{String(c.deny).padStart(5)}</Text>
           </Text>
         ))}
       </Box>
@@ -159,7 +160,7 @@ function Network({ s, width, height, color }: { s: DashboardState; width: number
   );
 }
 
-function Allowlist({ s, color }: { s: DashboardState; color: (c: string) => string | undefined }): React.JSX.Element {
+function Allowlist({ s, color }: { s: DashboardState; color: Paint }): React.JSX.Element {
   const lines = s.policy && s.policy.session === s.selected ? s.policy.lines : undefined;
   return (
     <Box flexDirection="column">
@@ -168,7 +169,7 @@ function Allowlist({ s, color }: { s: DashboardState; color: (c: string) => stri
       {lines?.length === 0 ? <Text dimColor>nothing allowed: every request is refused (or held in ask mode)</Text> : null}
       {lines?.map((l, i) => (
         <Text key={`${l.effect}:${l.text}:${i}`} inverse={i === s.policyCursor}>
-          <Text color={color(l.effect === 'allow' ? 'green' : 'red')}>{pad(l.effect, 6)}</Text>
+          <Text color={color(l.effect === 'allow' ? 'allow' : 'deny')}>{pad(l.effect, 6)}</Text>
           {pad(l.text, 44)}
           <Text dimColor>{l.source}</Text>
         </Text>
@@ -198,13 +199,13 @@ function Help({ keys, width }: { keys: KeyTable; width: number }): React.JSX.Ele
   );
 }
 
-function Footer({ s, color }: { s: DashboardState; color: (c: string) => string | undefined }): React.JSX.Element {
+function Footer({ s, color }: { s: DashboardState; color: Paint }): React.JSX.Element {
   if (s.prompt?.kind === 'new-session') {
     return (
       <Box flexDirection="column">
         <Text wrap="truncate">
           {`new session: ${s.prompt.what === 'shell' ? 'a shell' : 'Claude Code'} on ${s.prompt.backend} (tab changes) in `}
-          <Text color={color('cyan')}>{s.prompt.text}█</Text>
+          <Text color={color('accent')}>{s.prompt.text}█</Text>
         </Text>
         <Text dimColor wrap="truncate">enter starts it, escape cancels</Text>
       </Box>
@@ -215,17 +216,17 @@ function Footer({ s, color }: { s: DashboardState; color: (c: string) => string 
       <Box flexDirection="column">
         <Text wrap="truncate">
           {`${s.prompt.effect} at ${s.prompt.scope} scope (tab changes): `}
-          <Text color={color('cyan')}>{s.prompt.text}█</Text>
+          <Text color={color('accent')}>{s.prompt.text}█</Text>
         </Text>
-        <Text color={color('red')} wrap="truncate">{s.prompt.text && s.prompt.error ? s.prompt.error : ' '}</Text>
+        <Text color={color('problem')} wrap="truncate">{s.prompt.text && s.prompt.error ? s.prompt.error : ' '}</Text>
       </Box>
     );
   }
-  if (s.confirm) return <Text color={color('yellow')} wrap="truncate">{`${s.confirm.message} (y/n)`}</Text>;
+  if (s.confirm) return <Text color={color('held')} wrap="truncate">{`${s.confirm.message} (y/n)`}</Text>;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">{s.notice ?? ' '}</Text>
-      <Text dimColor wrap="truncate">↑↓ select  enter attach  n new  / filter  S stop  tab view</Text>
+      <Text dimColor wrap="truncate">↑↓ select  enter attach  n new  / filter  O sort  S stop  R remove  tab view</Text>
     </Box>
   );
 }
@@ -300,6 +301,7 @@ async function handleKey(props: AppProps, name: string, input: string): Promise<
     s.setConfirm(undefined);
     if (input !== 'y') return s.say('cancelled');
     if (c.action === 'stop') return run(() => services.stop(c.target));
+    if (c.action === 'remove') return run(() => services.remove(c.target));
     return;
   }
   if (s.filtering) {
@@ -368,6 +370,14 @@ async function handleKey(props: AppProps, name: string, input: string): Promise<
       await run(() => services.removeSessionEntry(s.selected ?? '', line.effect, line.text));
       return props.refreshPolicy();
     }
+    case 'removeSession': {
+      const row = s.sessions.find((r) => r.id === s.selected);
+      if (!row) return;
+      return s.setConfirm({ message: `remove ${row.id}${row.status.startsWith('stopped') ? '' : ' (it is running: it is stopped first)'}? containers, volumes and metadata go`, action: 'remove', target: row.id });
+    }
+    case 'sort':
+      s.cycleSort();
+      return s.say(`sorted by ${store.getState().sort}`);
     case 'newSession':
       return s.setPrompt({ kind: 'new-session', text: services.cwd, what: 'shell', backend: 'auto' });
     case 'stop':

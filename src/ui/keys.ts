@@ -28,6 +28,8 @@ export const COMMANDS = {
   removeEntry: 'allowlist: remove the selected session entry',
   stop: 'stop the selected session',
   newSession: 'start a new session (workspace, shell or Claude, backend)',
+  removeSession: 'remove the selected session (asks first)',
+  sort: 'sort sessions: started, status, workspace, blocked',
   help: 'help',
   quit: 'quit',
 } as const;
@@ -57,6 +59,8 @@ export const DEFAULT_KEYS: Record<CommandId, string[]> = {
   removeEntry: ['x'],
   stop: ['S'],
   newSession: ['n'],
+  removeSession: ['R'],
+  sort: ['O'],
   help: ['?'],
   quit: ['q', 'ctrl-c'],
 };

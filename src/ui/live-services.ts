@@ -4,6 +4,7 @@
  * model for previews, attach for the terminal hand-over. Nothing here renders.
  */
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionBackend } from '../backends/session-backend.js';
@@ -214,6 +215,21 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
       await backendOf(session)
         .exec(session, ['tmux', 'display-message', '-d', '5000', '-t', 'paude', text.replace(/#/g, '##')])
         .catch(() => undefined);
+    },
+
+    async remove(session) {
+      const v = view(session);
+      // A remote session's copy of the workspace is brought back first, as paude rm does.
+      if (v.backendHandle?.remote && v.record) {
+        const { pullWorkspace } = await import('../sync/session-sync.js');
+        const { PROTECTED_PATHS } = await import('../run/workspace-mounts.js');
+        const skip = [...PROTECTED_PATHS, ...resolved.config.protect, ...resolved.config.isolate, '.claude'];
+        const sink = new PassThrough();
+        sink.resume();
+        await pullWorkspace(v.backendHandle, session, v.record.projectRoot, sessionDir(resolved.paths.sessionsDir, session), resolved.paths.dataDir, skip, sink);
+      }
+      await service.remove(v);
+      return `removed ${session}`;
     },
 
     async stop(session) {

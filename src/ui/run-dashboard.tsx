@@ -11,6 +11,7 @@ import { startController } from './controller.js';
 import { keyTable } from './keys.js';
 import { liveServices } from './live-services.js';
 import { createDashboardStore } from './store.js';
+import { theme } from './theme.js';
 
 export interface DashboardOptions {
   resolved: ResolvedConfig;
@@ -28,7 +29,7 @@ export async function runDashboard(o: DashboardOptions): Promise<number> {
   if (o.select) store.getState().select(o.select);
   const services = liveServices(o.resolved, o.env, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr });
   const controller = startController(store, services);
-  const plain = o.env.NO_COLOR !== undefined && o.env.NO_COLOR !== '';
+  const paint = theme(o.resolved.config.ui?.theme, o.env);
   o.stdout.write('\x1b[?1049h\x1b[H\x1b[2J');
   try {
     for (;;) {
@@ -38,7 +39,7 @@ export async function runDashboard(o: DashboardOptions): Promise<number> {
           store={store}
           services={services}
           keys={keys}
-          plain={plain}
+          paint={paint}
           refreshPolicy={() => controller.refreshPolicy()}
           onAttach={(id) => {
             attachTo = id;

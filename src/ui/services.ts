@@ -23,6 +23,8 @@ export interface DashboardServices {
   /** Hands the terminal to the session until it is detached (or ends); returns a line to show. */
   attach(session: string): Promise<string>;
   stop(session: string): Promise<string>;
+  /** Removes the session (stopping it first): containers, volumes, metadata. */
+  remove(session: string): Promise<string>;
   /** Starts a detached session (as `paude --detach [--shell]` in the workspace); resolves with its id. */
   newSession(workspace: string, what: 'shell' | 'claude', backend: 'auto' | 'podman' | 'docker'): Promise<string>;
   /** Where new sessions start by default (the directory paude ui was started in). */

@@ -56,7 +56,7 @@ export type Prompt =
 
 export interface Confirm {
   message: string;
-  action: 'stop' | 'remove-entry';
+  action: 'stop' | 'remove';
   target: string;
 }
 
@@ -72,6 +72,7 @@ export interface DashboardState {
   selected?: string;
   filter: string;
   filtering: boolean;
+  sort: SortKey;
   events: FeedEvent[];
   hostCounts: Record<string, { allow: number; deny: number }>;
   paused: boolean;
@@ -92,6 +93,7 @@ export interface DashboardState {
   select(id: string | undefined): void;
   move(delta: number): void;
   setFilter(text: string, filtering: boolean): void;
+  cycleSort(): void;
   addEvents(events: FeedEvent[]): void;
   togglePause(): void;
   toggleFeedScope(): void;
@@ -107,20 +109,32 @@ export interface DashboardState {
 
 export type DashboardStore = StoreApi<DashboardState>;
 
-/** The sessions the list shows: the filter applied. */
-export function visibleSessions(s: Pick<DashboardState, 'sessions' | 'filter'>): SessionRow[] {
+export const SORT_KEYS = ['started', 'status', 'workspace', 'blocked'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+const STATUS_ORDER = ['attached', 'detached', 'running', 'starting', 'degraded', 'error', 'stopped'];
+const byKey: Record<SortKey, (a: SessionRow, b: SessionRow) => number> = {
+  started: (a, b) => (b.started ?? '').localeCompare(a.started ?? ''),
+  status: (a, b) => STATUS_ORDER.indexOf(a.status.split(' ')[0] ?? '') - STATUS_ORDER.indexOf(b.status.split(' ')[0] ?? ''),
+  workspace: (a, b) => (a.workspace ?? '').localeCompare(b.workspace ?? ''),
+  blocked: (a, b) => b.blocked - a.blocked,
+};
+
+/** The sessions the list shows: the filter applied, in the chosen order (ties: newest first). */
+export function visibleSessions(s: Pick<DashboardState, 'sessions' | 'filter' | 'sort'>): SessionRow[] {
   const f = s.filter.trim().toLowerCase();
-  if (!f) return s.sessions;
-  return s.sessions.filter((r) => [r.id, r.status, r.backend, r.workspace ?? '', r.network ?? ''].some((v) => v.toLowerCase().includes(f)));
+  const rows = f ? s.sessions.filter((r) => [r.id, r.status, r.backend, r.workspace ?? '', r.network ?? ''].some((v) => v.toLowerCase().includes(f))) : [...s.sessions];
+  return rows.sort((a, b) => byKey[s.sort](a, b) || byKey.started(a, b));
 }
 
 export function createDashboardStore(initial: Partial<Pick<DashboardState, 'view' | 'sessions' | 'selected'>> = {}): DashboardStore {
   return createStore<DashboardState>()((set, get) => ({
     view: initial.view ?? 'sessions',
     sessions: initial.sessions ?? [],
-    selected: initial.selected ?? initial.sessions?.[0]?.id,
+    selected: initial.selected ?? (initial.sessions ? visibleSessions({ sessions: initial.sessions, filter: '', sort: 'started' })[0]?.id : undefined),
     filter: '',
     filtering: false,
+    sort: 'started',
     events: [],
     hostCounts: {},
     paused: false,
@@ -133,7 +147,7 @@ export function createDashboardStore(initial: Partial<Pick<DashboardState, 'view
     setView: (view) => set({ view }),
     setSessions: (rows, note) => {
       const selected = get().selected;
-      set({ sessions: rows, sessionsNote: note, selected: selected && rows.some((r) => r.id === selected) ? selected : rows[0]?.id });
+      set({ sessions: rows, sessionsNote: note, selected: selected && rows.some((r) => r.id === selected) ? selected : visibleSessions({ ...get(), sessions: rows })[0]?.id });
     },
     select: (id) => set({ selected: id }),
     move: (delta) => {
@@ -144,6 +158,7 @@ export function createDashboardStore(initial: Partial<Pick<DashboardState, 'view
       set({ selected: next?.id });
     },
     setFilter: (text, filtering) => set({ filter: text, filtering }),
+    cycleSort: () => set({ sort: SORT_KEYS[(SORT_KEYS.indexOf(get().sort) + 1) % SORT_KEYS.length] ?? 'started' }),
     addEvents: (events) => {
       if (events.length === 0) return;
       const s = get();

@@ -29,6 +29,7 @@ export function fakeServices(overrides: Partial<DashboardServices> = {}): Dashbo
     attach: vi.fn(() => Promise.resolve('detached')),
     stop: vi.fn((session: string) => Promise.resolve(`stopped ${session}`)),
     notify: vi.fn(() => Promise.resolve()),
+    remove: vi.fn((session: string) => Promise.resolve(`removed ${session}`)),
     newSession: vi.fn((workspace: string, what: string, backend: string) => Promise.resolve(`paude-new${what === 'shell' ? 'sh' : 'cl'}${backend.slice(0, 1)}`)),
     cwd: '/src/alpha',
     ...overrides,
@@ -54,7 +55,7 @@ export function renderApp(options: { services?: Partial<DashboardServices>; rows
   const onQuit = vi.fn();
   // The real controller over the fake services: what the dashboard does with them is under test too.
   const controller = startController(store, services, { listEveryMs: 60_000 });
-  const app = render(<App store={store} services={services} keys={keyTable()} plain onAttach={onAttach} onQuit={onQuit} refreshPolicy={() => controller.refreshPolicy()} />);
+  const app = render(<App store={store} services={services} keys={keyTable()} onAttach={onAttach} onQuit={onQuit} refreshPolicy={() => controller.refreshPolicy()} />);
   return {
     store,
     services,
