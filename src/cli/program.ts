@@ -196,6 +196,19 @@ export function buildProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('audit')
+    .description("the sessions' stories: starts and ends, policy changes and approvals (who, scope, from where), the proxy's requests")
+    .argument('[session]', 'one session (id or unique prefix)')
+    .option('--since <when>', 'only events since then: 30s, 15m, 2h, 7d, or a date/time')
+    .option('--event <type>', 'only these events (repeatable or comma separated): session.start, session.end, policy.change, approval, network', collect<string>, [])
+    .option('-f, --follow', 'stay and print new events as they come')
+    .option('--json', 'one JSON object per line')
+    .action(async (session: string | undefined, opts: { since?: string; event?: string[]; follow?: boolean; json?: boolean }) => {
+      const { audit } = await import('./commands/audit.js');
+      await audit(ctx, session, opts);
+    });
+
+  program
     .command('ui')
     .description('the full-screen dashboard: sessions with live previews, network feed, held requests, allowlist editor; enter attaches')
     .option('--session <id>', 'select this session at start')

@@ -31,6 +31,7 @@ import { readTar } from '../fs/tar-read.js';
 import { ProtectedPathGuard } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
+import { openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
@@ -100,7 +101,12 @@ export async function runSession(o: RunOptions): Promise<number> {
   const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
   guard.start();
   const backend: SessionBackend = new LocalBackend(engine);
+  // The session's story (audit): its start, its end, and the proxy's requests, recorded from
+  // the access log before the session's directory (and that log) goes.
+  const audit = openAuditLog(resolved);
+  const ended: { exitCode: number | null; how: string; startedAt?: string } = { exitCode: null, how: 'start failed' };
   const cleanup = async (): Promise<void> => {
+    if (ended.startedAt) await settleSession(audit, paths, id, ended).catch((error: unknown) => o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`));
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true });
     const moved = await guard.stop();
@@ -170,6 +176,7 @@ export async function runSession(o: RunOptions): Promise<number> {
         resources: { memory: config.resources.memory, pids: config.resources.pids, cpus: config.resources.cpus },
       },
     });
+    ended.startedAt = new Date().toISOString();
     await writeSessionRecord(paths.sessionsDir, {
       version: 1,
       id,
@@ -177,7 +184,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       workdir,
       backend: backend.kind === 'kubernetes' ? 'docker' : backend.kind,
       endpoint: backend.endpoint,
-      startedAt: new Date().toISOString(),
+      startedAt: ended.startedAt,
       command,
       tmux: inTmux,
       watched: layout.watched,
@@ -189,6 +196,22 @@ export async function runSession(o: RunOptions): Promise<number> {
         deny: policy.deny.filter((e) => e.source !== 'approval').map((e) => ({ text: e.text, source: e.source })),
       },
     });
+
+    await recordSessionStart(
+      audit,
+      {
+        id,
+        workspace: project.root,
+        backend: backend.kind,
+        endpoint: backend.endpoint,
+        image: images.agent,
+        command,
+        mode: policy.mode,
+        allow: policy.allow.map((e) => ({ text: e.text, source: e.source })),
+        deny: policy.deny.map((e) => ({ text: e.text, source: e.source })),
+      },
+      o.env,
+    );
 
     const owner = { uid: agentUser.uid, gid: agentUser.gid };
     if (backend.remote) bridge = startBridge(backend, id, sessionDir);
@@ -246,6 +269,7 @@ export async function runSession(o: RunOptions): Promise<number> {
         return 0;
       }
       const code = await backend.waitAgent(id);
+      Object.assign(ended, { exitCode: code, how: 'exited' });
       await showLastScreen(backend, id, o.stdio.stdout);
       if (backend.remote) await pullWorkspace(backend, id, project.root, sessionDir, paths.dataDir, remoteSkip, o.stdio.stderr);
       if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {
@@ -261,6 +285,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       await secrets();
       o.onStarted?.({ id, backend });
       const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
+      Object.assign(ended, { exitCode: code, how: stopped.by ? `stopped by ${stopped.by}` : 'exited' });
       terminal.restore();
       if (backend.remote) await pullWorkspace(backend, id, project.root, sessionDir, paths.dataDir, remoteSkip, o.stdio.stderr);
       if (layout.claudeDir && (config.claude.persistProjectConfig || o.syncClaudeConfig)) {

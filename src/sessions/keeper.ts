@@ -24,7 +24,7 @@ export function quarantineDir(dataDir: string, id: string): string {
 }
 
 /** Runs until the session's agent has ended (or is gone). */
-export async function keepSession(backend: SessionBackend, record: SessionRecord, dirs: { sessionDir: string; dataDir: string }): Promise<void> {
+export async function keepSession(backend: SessionBackend, record: SessionRecord, dirs: { sessionDir: string; dataDir: string }, onEnd?: (exitCode: number | null) => Promise<void>): Promise<void> {
   await claimOwner(dirs.sessionDir, 'keeper');
   const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id));
   guard.start();
@@ -34,7 +34,9 @@ export async function keepSession(backend: SessionBackend, record: SessionRecord
   const bridge = backend.remote ? new StateBridge(backend, record.id, new ProxyStateDir(join(dirs.sessionDir, 'proxy'))) : undefined;
   bridge?.start();
   try {
-    await backend.waitAgent(record.id).catch(() => undefined);
+    const code = await backend.waitAgent(record.id).catch(() => null);
+    await bridge?.stop().catch(() => undefined);
+    await onEnd?.(code).catch(() => undefined);
   } finally {
     clearInterval(reaper);
     await bridge?.stop().catch(() => undefined);

@@ -21,10 +21,12 @@ import { SessionScreen } from '../sessions/screen.js';
 import { SessionService, type SessionView } from '../sessions/session-service.js';
 import { sessionDir } from '../sessions/session-record.js';
 import type { DashboardServices } from './services.js';
+import { openAuditLog, recordApproval, recordPolicyChange, settleSession } from '../audit/audit-service.js';
 import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
 
 export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, cwd = process.cwd()): DashboardServices {
   const service = new SessionService(resolved.paths, resolved.config.backend, env);
+  const audit = openAuditLog(resolved);
   const policy = new PolicyService(resolved.paths);
   const views = new Map<string, SessionView>();
   const stateOf = (id: string): ProxyStateDir => new ProxyStateDir(join(sessionDir(resolved.paths.sessionsDir, id), 'proxy'));
@@ -152,15 +154,19 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
 
     async decide(held, scope) {
       const broker = new ApprovalBroker(stateOf(held.session), held.session);
+      const approval = { session: held.session, request: held.id, host: held.host, port: held.port, from: 'dashboard' };
       if (scope === 'deny') {
         await broker.decide(held.id, 'deny');
+        await recordApproval(audit, { ...approval, decision: 'deny', scope: 'once' }, env);
         return `denied ${held.host} once in ${held.session}`;
       }
       if (scope !== 'once') {
         const record = view(held.session).record;
-        await policy.apply({ effect: 'allow', entry: held.host, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
+        const updated = await policy.apply({ effect: 'allow', entry: held.host, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
+        await recordPolicyChange(audit, { session: held.session, effect: 'allow', entry: held.host, scope, sessions: updated, from: 'dashboard' }, env);
       }
       await broker.decide(held.id, 'allow').catch(() => undefined); // a stored allow may have released it already
+      await recordApproval(audit, { ...approval, decision: 'allow', scope }, env);
       return `allowed ${held.host} ${scope === 'once' ? 'once' : `for the ${scope}`}${scope === 'global' ? '' : ` (${held.session})`}`;
     },
 
@@ -179,6 +185,7 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
     async changePolicy(session, effect, entry, scope) {
       const record = view(session).record;
       const updated = await policy.apply({ effect, entry, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
+      await recordPolicyChange(audit, { session, effect, entry, scope, sessions: updated, from: 'dashboard' }, env);
       return `${effect === 'allow' ? 'allowed' : 'denied'} ${entry} for the ${scope}; in effect now in ${updated.join(', ') || 'no running session'}`;
     },
 
@@ -228,6 +235,7 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
         sink.resume();
         await pullWorkspace(v.backendHandle, session, v.record.projectRoot, sessionDir(resolved.paths.sessionsDir, session), resolved.paths.dataDir, skip, sink);
       }
+      await settleSession(audit, resolved.paths, session, { exitCode: v.exitCode ?? null, ...(v.started ? { startedAt: v.started } : {}), how: 'removed from the dashboard' });
       await service.remove(v);
       return `removed ${session}`;
     },

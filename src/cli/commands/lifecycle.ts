@@ -8,6 +8,8 @@ import { ensureKeeper, keepSession } from '../../sessions/keeper.js';
 import { quarantined, quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { openAuditLog, settleSession } from '../../audit/audit-service.js';
 import type { CliContext } from '../program.js';
 import { sessionService } from './sessions.js';
 
@@ -60,8 +62,11 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--time expects seconds (a number >= 0), not "${opts.time}"`);
   const service = await sessionService(ctx);
   const views = refs.length ? await Promise.all(refs.map((r) => service.find(r))) : [await choose(service, ctx, undefined)];
+  const audit = await auditLogFor(ctx);
   for (const view of views) {
+    if (opts.rm) await settle(audit, service, view, 'stopped and removed');
     const moved = opts.rm ? await service.remove(view) : await service.stop(view, grace);
+    if (!opts.rm) await settle(audit, service, view, 'stopped');
     if (moved.length) ctx.stderr.write(`paude: ${view.id} had created ${moved.join(', ')} (protected); moved to the quarantine\n`);
     ctx.stdout.write(`${opts.rm ? 'removed' : 'stopped'} ${view.id}\n`);
   }
@@ -73,15 +78,27 @@ export async function remove(ctx: CliContext, refs: string[], opts: { force?: bo
   const views = await Promise.all(refs.map((r) => service.find(r)));
   const live = views.filter((v) => ['running', 'attached', 'detached', 'degraded', 'starting'].includes(v.status));
   if (live.length && !opts.force) throw new UsageError(`${live.map((v) => v.id).join(', ')} ${live.length > 1 ? 'are' : 'is'} still running; paude stop it first, or paude rm --force`);
+  const audit = await auditLogFor(ctx);
   for (const view of views) {
     // A remote session's workspace is the only copy of its work: brought back first.
     if (view.backendHandle?.remote && view.record && !opts.discard) {
       const { pullWorkspace } = await import('../../sync/session-sync.js');
       await pullWorkspace(view.backendHandle, view.id, view.record.projectRoot, sessionDir(service.paths.sessionsDir, view.id), service.paths.dataDir, await syncSkip(ctx, view.record.projectRoot), ctx.stderr);
     }
+    await settle(audit, service, view, 'removed');
     await service.remove(view);
     ctx.stdout.write(`removed ${view.id}\n`);
   }
+}
+
+async function auditLogFor(ctx: CliContext): Promise<AuditLog | undefined> {
+  return openAuditLog(await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' }));
+}
+
+/** Records what the session did that is not recorded yet, and its end, before it goes. */
+async function settle(audit: AuditLog | undefined, service: SessionService, view: SessionView, how: string): Promise<void> {
+  const info = view.backendHandle ? await view.backendHandle.inspect(view.id).catch(() => undefined) : undefined;
+  await settleSession(audit, service.paths, view.id, { exitCode: info?.exitCode ?? view.exitCode ?? null, ...(view.started ? { startedAt: view.started } : {}), how }).catch(() => undefined);
 }
 
 export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: boolean }): Promise<void> {
@@ -89,7 +106,9 @@ export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: bo
   const { sessions, directories, unreachable } = await service.garbage({ stopped: opts.stopped });
   for (const u of unreachable) ctx.stderr.write(`paude: warning: ${u}; its leftovers are kept until it answers\n`);
   const verb = opts.dryRun ? 'would remove' : 'removed';
+  const audit = opts.dryRun ? undefined : await auditLogFor(ctx);
   for (const s of sessions) {
+    if (!opts.dryRun) await settle(audit, service, s, 'removed by gc');
     if (!opts.dryRun) await service.remove(s);
     ctx.stdout.write(`${verb} ${s.id} (${s.status === 'stopped' ? `stopped${s.detail ? `, ${s.detail}` : ''}` : s.detail ?? 'in error'})\n`);
   }
@@ -106,7 +125,11 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const record = await readSessionRecord(resolved.paths.sessionsDir, id);
   if (!record) throw new PaudeError(`no record of session ${id}`);
   const backend = new LocalBackend(await connectEngine(record.endpoint, { sshConfigFile: resolved.config.backend.sshConfig, flavorHint: record.backend }));
-  await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir });
+  const audit = openAuditLog(resolved);
+  // The session's requests and its end go to the audit log when its command ends.
+  await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir }, (code) =>
+    settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }),
+  );
 }
 
 /** The paths that never come back from a remote session (protected, isolated, .claude). */

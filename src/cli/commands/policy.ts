@@ -10,6 +10,9 @@ import { parseAccessLine, type ProxyEvent } from '../../policy/proxy-event.js';
 import { ProxyStateDir } from '../../policy/proxy-state.js';
 import { defaultSession, listSessionRecords, resolveSession, sessionDir, type SessionRecord } from '../../sessions/session-record.js';
 import type { CliContext } from '../program.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { openAuditLog, recordApproval, recordPolicyChange } from '../../audit/audit-service.js';
+import { loadConfig } from '../../config/load-config.js';
 
 export interface ScopeFlags {
   session?: string;
@@ -48,13 +51,18 @@ export async function changePolicy(ctx: CliContext, effect: PolicyEffect, host: 
     const broker = new ApprovalBroker(stateOf(paths.sessionsDir, session.id), session.id);
     const held = (await broker.pending()).filter((h) => canonicalEntry(h.host) === entry || `${h.host}:${h.port}` === entry);
     if (held.length === 0) throw new UsageError(`no request to ${entry} is waiting in ${session.id}; --once answers a held request (see paude approvals)`);
-    for (const h of held) await broker.decide(h.id, effect);
+    const log = await auditFor(ctx);
+    for (const h of held) {
+      await broker.decide(h.id, effect);
+      await recordApproval(log, { session: session.id, request: h.id, host: h.host, port: h.port, decision: effect, scope: 'once', from: 'cli' }, ctx.env);
+    }
     ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.length} waiting request${held.length > 1 ? 's' : ''} to ${entry} in ${session.id}, once\n`);
     return;
   }
   const session = scope === 'session' || flags.session ? pick(ctx, records, flags.session) : undefined;
   const service = new PolicyService(paths);
   const updated = await service.apply({ effect, entry, scope, session, projectRoot: session?.projectRoot ?? findProject(ctx.cwd).root });
+  await recordPolicyChange(await auditFor(ctx), { ...(session ? { session: session.id } : {}), effect, entry, scope, sessions: updated, from: 'cli' }, ctx.env);
   const where = scope === 'session' ? `for ${session?.id}` : scope === 'project' ? `for project ${session?.projectRoot ?? findProject(ctx.cwd).root}` : 'globally';
   ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${entry} ${where}${updated.length ? `; in effect now in ${updated.join(', ')}` : ''}\n`);
   // Held requests the change decides are released by the proxy itself.
@@ -153,16 +161,25 @@ export async function approve(ctx: CliContext, id: string, opts: { scope?: strin
     const held = (await broker.pending()).find((h) => h.id === id);
     if (!held) continue;
     const effect: PolicyEffect = opts.deny ? 'deny' : 'allow';
+    const log = await auditFor(ctx);
     if (scope !== 'once') {
       const entry = held.port === 80 || held.port === 443 ? held.host : `${held.host}:${held.port}`;
-      await new PolicyService(paths).apply({ effect, entry, scope: scope as StoredScope, session: r });
+      const updated = await new PolicyService(paths).apply({ effect, entry, scope: scope as StoredScope, session: r });
+      await recordPolicyChange(log, { session: r.id, effect, entry, scope, sessions: updated, from: 'cli' }, ctx.env);
     }
     // The policy change may already have released it; answering a released request is no error.
     await broker.decide(id, effect).catch(() => undefined);
+    await recordApproval(log, { session: r.id, request: id, host: held.host, port: held.port, decision: effect, scope, from: 'cli' }, ctx.env);
     ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.host}:${held.port} for ${r.id} (${scope})\n`);
     return;
   }
   throw new UsageError(`no held request ${id} in any running session (it may have timed out); see paude approvals`);
+}
+
+/** The audit log of the global configuration (audit.sinks), if it has a file sink. */
+async function auditFor(ctx: CliContext): Promise<AuditLog | undefined> {
+  const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
+  return openAuditLog(resolved);
 }
 
 function table(header: string[], rows: string[][]): string {

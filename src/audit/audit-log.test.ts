@@ -1,0 +1,100 @@
+import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSince } from '../cli/commands/audit.js';
+import { AUDIT_VERSION, type AuditEvent } from './audit-event.js';
+import { AuditLog } from './audit-log.js';
+
+const S = 'paude-abc123';
+const line = (sec: number, host: string, decision: 'allow' | 'deny'): string => `${1764230400 + sec}.000 127.0.0.1 GET ${host} 80 ${decision === 'allow' ? 200 : 403} 10 ${decision === 'allow' ? 'TCP_MISS' : 'TCP_DENIED'} ${decision} ${decision === 'allow' ? host : 'not-allowed'} 1\n`;
+
+const start = (id = `${S}:start`): AuditEvent => ({
+  v: AUDIT_VERSION,
+  id,
+  ts: '2026-11-27T08:00:00.000Z',
+  session_id: S,
+  event: 'session.start',
+  source: 'host',
+  data: { user: 'ada@box', workspace: '/src/x', backend: 'podman', endpoint: 'unix:///run/podman/podman.sock', image: 'localhost/paude-agent:1', command: ['bash', '-l'], network_mode: 'restricted', allow: [{ text: 'api.anthropic.com', source: 'builtin' }], deny: [] },
+});
+
+describe('AuditLog', () => {
+  const dirs: string[] = [];
+  const dir = async (): Promise<string> => {
+    const d = await mkdtemp(join(tmpdir(), 'paude-audit-'));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  it('records a session’s proxy requests from its access log exactly once, resuming where it stopped', async () => {
+    const d = await dir();
+    const log = new AuditLog(join(d, 'audit'));
+    const access = join(d, 'access.log');
+    await writeFile(access, line(1, 'allowed.test', 'allow') + line(2, 'blocked.test', 'deny'));
+    expect(await log.backfillNetwork(S, access)).toBe(2);
+    // paude was gone for a while; the session went on.
+    await appendFile(access, line(3, 'later.test', 'deny'));
+    // A new process (nothing in memory) catches up from the log itself, and twice is once.
+    const again = new AuditLog(join(d, 'audit'));
+    expect(await again.backfillNetwork(S, access)).toBe(1);
+    expect(await again.backfillNetwork(S, access)).toBe(0);
+    const { events } = await again.read({ session: S, events: ['network'] });
+    expect(events.map((e) => (e.event === 'network' ? `${e.data.decision} ${e.data.host}` : ''))).toEqual(['allow allowed.test', 'deny blocked.test', 'deny later.test']);
+    expect(new Set(events.map((e) => e.id)).size).toBe(3);
+  });
+
+  it('writes a fact with a known id once, keeps files apart per session, and filters on read', async () => {
+    const d = await dir();
+    const log = new AuditLog(d);
+    await log.append([start()]);
+    await log.append([start()]);
+    await log.append([{ ...start('other:start'), session_id: 'paude-zzz999', id: 'paude-zzz999:start' }]);
+    expect((await readdir(d)).sort()).toEqual(['paude-abc123.jsonl', 'paude-zzz999.jsonl']);
+    expect((await log.read()).events).toHaveLength(2);
+    expect((await log.read({ session: S })).events.map((e) => e.id)).toEqual([`${S}:start`]);
+    expect((await log.read({ since: Date.parse('2026-11-28T00:00:00Z') })).events).toEqual([]);
+    expect((await log.read({ events: ['session.end'] })).events).toEqual([]);
+  });
+
+  it('rotates by size and still reads the older files', async () => {
+    const d = await dir();
+    const log = new AuditLog(d, { maxBytes: 600, maxFiles: 3 });
+    for (let i = 0; i < 6; i++) await log.append([{ ...start(`${S}:e${i}`), ts: `2026-11-27T08:00:0${i}.000Z` }]);
+    const files = (await readdir(d)).sort();
+    expect(files).toEqual(['paude-abc123.1.jsonl', 'paude-abc123.2.jsonl', 'paude-abc123.jsonl']);
+    const ids = (await log.read()).events.map((e) => e.id);
+    expect(ids.length).toBeGreaterThan(2);
+    expect(ids).toEqual([...ids].sort());
+  });
+
+  it('names the file and line of a line that is not an event, and reads the rest', async () => {
+    const d = await dir();
+    const log = new AuditLog(d);
+    await log.append([start()]);
+    await appendFile(join(d, `${S}.jsonl`), 'not json\n{"v":1,"id":"x","ts":"2026-11-27T08:00:00Z","session_id":"s","event":"network","source":"agent","data":{}}\n');
+    const { events, warnings } = await log.read();
+    expect(events).toHaveLength(1);
+    expect(warnings[0]).toBe(`${join(d, `${S}.jsonl`)}:2: not JSON; skipped`);
+    expect(warnings[1]).toMatch(new RegExp(`^${join(d, `${S}.jsonl`)}:3: `));
+    expect(await readFile(join(d, `${S}.jsonl`), 'utf8')).toContain('not json'); // reading changes nothing
+  });
+
+  it('refuses to write an event that is not one (a secret in a field of its own, a bad type)', async () => {
+    const log = new AuditLog(await dir());
+    await expect(log.append([{ ...start(), data: { ...start().data, api_key: 'sk-x' } } as unknown as AuditEvent])).rejects.toThrow();
+  });
+});
+
+describe('parseSince', () => {
+  it('takes durations and dates, and says what it expects otherwise', () => {
+    const now = Date.parse('2026-11-27T08:00:00Z');
+    expect(parseSince('15m', now)).toBe(now - 15 * 60_000);
+    expect(parseSince('2h', now)).toBe(now - 2 * 3_600_000);
+    expect(parseSince('2026-11-27T07:00:00Z', now)).toBe(Date.parse('2026-11-27T07:00:00Z'));
+    expect(() => parseSince('yesterday', now)).toThrow('--since expects a duration (30s, 15m, 2h, 7d) or a date/time (2026-11-27T08:00), not "yesterday"');
+  });
+});

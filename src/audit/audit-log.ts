@@ -1,0 +1,169 @@
+/**
+ * The audit log on disk: DATA/audit/<session>.jsonl for each session's story and
+ * DATA/audit/paude.jsonl for what concerns no one session (a global allow), each rotated by
+ * size (<name>.1.jsonl is the previous file). Events carry stable ids; facts recorded twice
+ * (a back-fill after a crash) are written once. Reading validates every line and names the
+ * file and line of any that is not an event.
+ */
+import { appendFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogFollower } from '../policy/log-follower.js';
+import { parseAccessLine } from '../policy/proxy-event.js';
+import { formatIssue } from '../config/format-issue.js';
+import { AuditEventSchema, AUDIT_VERSION, type AuditEvent, type AuditEventType } from './audit-event.js';
+
+export interface AuditLimits {
+  maxBytes: number;
+  maxFiles: number;
+}
+
+export const DEFAULT_LIMITS: AuditLimits = { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
+const GLOBAL = 'paude';
+
+export interface AuditFilter {
+  session?: string;
+  since?: number;
+  events?: readonly AuditEventType[];
+}
+
+export class AuditLog {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    private readonly limits: AuditLimits = DEFAULT_LIMITS,
+  ) {}
+
+  private file(stream: string, generation = 0): string {
+    return join(this.dir, generation === 0 ? `${stream}.jsonl` : `${stream}.${generation}.jsonl`);
+  }
+
+  /** Appends events (each to its session's file); ids already in that file are skipped. */
+  append(events: readonly AuditEvent[]): Promise<void> {
+    const work = async (): Promise<void> => {
+      const byStream = new Map<string, AuditEvent[]>();
+      for (const e of events) {
+        const stream = e.session_id || GLOBAL;
+        byStream.set(stream, [...(byStream.get(stream) ?? []), AuditEventSchema.parse(e)]);
+      }
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      for (const [stream, list] of byStream) {
+        const known = await this.ids(stream);
+        const fresh = list.filter((e) => !known.has(e.id));
+        if (fresh.length === 0) continue;
+        await this.rotate(stream);
+        await appendFile(this.file(stream), fresh.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+      }
+    };
+    // One writer at a time in this process: a line is never interleaved with another.
+    this.writing = this.writing.then(work, work);
+    return this.writing;
+  }
+
+  private async rotate(stream: string): Promise<void> {
+    const size = (await stat(this.file(stream)).catch(() => undefined))?.size ?? 0;
+    if (size < this.limits.maxBytes) return;
+    await rm(this.file(stream, this.limits.maxFiles - 1), { force: true });
+    for (let g = this.limits.maxFiles - 2; g >= 0; g--) await rename(this.file(stream, g), this.file(stream, g + 1)).catch(() => undefined);
+  }
+
+  /** The ids in the stream's current file (the previous files hold older facts only). */
+  private async ids(stream: string): Promise<Set<string>> {
+    const text = await readFile(this.file(stream), 'utf8').catch(() => '');
+    const out = new Set<string>();
+    for (const m of text.matchAll(/"id":"((?:[^"\\]|\\.)*)"/g)) out.add(JSON.parse(`"${m[1] ?? ''}"`) as string);
+    return out;
+  }
+
+  /** Where the last recorded request's line starts in the proxy log (-1: none recorded). */
+  private async networkCursor(session: string): Promise<number> {
+    for (let g = 0; g < this.limits.maxFiles; g++) {
+      const text = await readFile(this.file(session, g), 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const lines = text.trimEnd().split('\n');
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const m = /"event":"network".*"data":\{.*"offset":([0-9]+)/.exec(lines[i] ?? '');
+        if (m) return Number(m[1]);
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Records the proxy's requests of a session not recorded yet, from its access log: exactly
+   * once, also after paude was not running (a detached session, a crash). Returns how many.
+   */
+  async backfillNetwork(session: string, accessLog: string): Promise<number> {
+    const last = await this.networkCursor(session);
+    const events: AuditEvent[] = [];
+    // From the start of the last recorded line (a line boundary), that line itself skipped.
+    const follower = new LogFollower(accessLog, (lines) => {
+      for (const l of lines) {
+        if (l.offset <= last) continue;
+        const e = parseAccessLine(l.line, session, l.offset);
+        if (!e || e.host === '-') continue;
+        events.push({
+          v: AUDIT_VERSION,
+          id: `${session}:net:${e.offset}`,
+          ts: new Date(e.time).toISOString(),
+          session_id: session,
+          event: 'network',
+          source: 'proxy',
+          data: { host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule, status: e.status, bytes: e.bytes, offset: e.offset },
+        });
+      }
+    }, Math.max(0, last));
+    await follower.poll();
+    if (events.length) await this.append(events);
+    return events.length;
+  }
+
+  /** The sessions the log has a story of (ended ones too). */
+  async sessions(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return [...new Set(names.map((n) => /^(paude-[a-z0-9]+)(?:\.[0-9]+)?\.jsonl$/.exec(n)?.[1]).filter((s): s is string => s !== undefined))].sort();
+  }
+
+  async has(session: string, id: string): Promise<boolean> {
+    return (await this.ids(session || GLOBAL)).has(id);
+  }
+
+  /** Events matching the filter, oldest first, with a warning for each line that is not one. */
+  async read(filter: AuditFilter = {}): Promise<{ events: AuditEvent[]; warnings: string[] }> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const streams = new Set(names.map((n) => /^(.+?)(?:\.[0-9]+)?\.jsonl$/.exec(n)?.[1]).filter((s): s is string => s !== undefined));
+    const events: AuditEvent[] = [];
+    const warnings: string[] = [];
+    for (const stream of streams) {
+      if (filter.session && stream !== filter.session && stream !== GLOBAL) continue;
+      for (let g = this.limits.maxFiles - 1; g >= 0; g--) {
+        const file = this.file(stream, g);
+        const text = await readFile(file, 'utf8').catch(() => undefined);
+        if (text === undefined) continue;
+        text.split('\n').forEach((line, i) => {
+          if (!line.trim()) return;
+          let data: unknown;
+          try {
+            data = JSON.parse(line);
+          } catch {
+            warnings.push(`${file}:${i + 1}: not JSON; skipped`);
+            return;
+          }
+          const parsed = AuditEventSchema.safeParse(data);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            warnings.push(`${issue ? formatIssue(`${file}:${i + 1}`, issue, AuditEventSchema) : `${file}:${i + 1}`}; skipped`);
+            return;
+          }
+          const e = parsed.data;
+          if (filter.session && e.session_id !== filter.session && !(stream === GLOBAL && e.event === 'policy.change' && e.data.sessions.includes(filter.session))) return;
+          if (filter.since !== undefined && Date.parse(e.ts) < filter.since) return;
+          if (filter.events?.length && !filter.events.includes(e.event)) return;
+          events.push(e);
+        });
+      }
+    }
+    events.sort((a, b) => a.ts.localeCompare(b.ts));
+    return { events, warnings };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Recording a session's story: its start and end, policy changes and approvals (who, scope,
+ * from where) and the proxy's requests. Producers call these; the file sink is the audit log
+ * (audit.sinks in the global paude.json; the file sink's `path` is a directory).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { sessionDir } from '../sessions/session-record.js';
+import { actor, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
+import { AuditLog, DEFAULT_LIMITS } from './audit-log.js';
+
+type Paths = ResolvedConfig['paths'];
+
+export function openAuditLog(resolved: Pick<ResolvedConfig, 'paths' | 'config'>): AuditLog | undefined {
+  const file = resolved.config.audit.sinks.find((s) => s.type === 'file');
+  if (!file || file.type !== 'file') return undefined;
+  return new AuditLog(file.path ?? join(resolved.paths.dataDir, 'audit'), { maxBytes: file.maxBytes ?? DEFAULT_LIMITS.maxBytes, maxFiles: file.maxFiles ?? DEFAULT_LIMITS.maxFiles });
+}
+
+const now = (): string => new Date().toISOString();
+export const who = (env: NodeJS.ProcessEnv): string => actor(env, hostname());
+
+export async function recordSessionStart(
+  log: AuditLog | undefined,
+  s: { id: string; workspace: string; backend: string; endpoint: string; image: string; command: string[]; mode: string; allow: Array<{ text: string; source: string }>; deny: Array<{ text: string; source: string }> },
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  await log?.append([
+    {
+      v: AUDIT_VERSION,
+      id: `${s.id}:start`,
+      ts: now(),
+      session_id: s.id,
+      event: 'session.start',
+      source: 'host',
+      data: { user: who(env), workspace: s.workspace, backend: s.backend, endpoint: s.endpoint, image: s.image, command: s.command, network_mode: s.mode, allow: s.allow, deny: s.deny },
+    },
+  ]);
+}
+
+/**
+ * Brings a session's record up to date: the proxy's requests not recorded yet (from its access
+ * log, exactly once), and its end when it has ended. Safe to call again: ids make it idempotent.
+ */
+export async function settleSession(log: AuditLog | undefined, paths: Paths, id: string, end?: { exitCode: number | null; startedAt?: string; how: string }): Promise<void> {
+  if (!log) return;
+  await log.backfillNetwork(id, join(sessionDir(paths.sessionsDir, id), 'proxy', 'log', 'access.log'));
+  if (!end || (await log.has(id, `${id}:end`))) return;
+  const duration = end.startedAt ? Math.max(0, Date.now() - Date.parse(end.startedAt)) : 0;
+  await log.append([{ v: AUDIT_VERSION, id: `${id}:end`, ts: now(), session_id: id, event: 'session.end', source: 'host', data: { exit_code: end.exitCode, duration_ms: duration, how: end.how } }]);
+}
+
+export async function recordPolicyChange(log: AuditLog | undefined, c: { session?: string; effect: 'allow' | 'deny'; entry: string; scope: string; sessions: string[]; from: string }, env: NodeJS.ProcessEnv): Promise<void> {
+  const event: AuditEvent = { v: AUDIT_VERSION, id: randomUUID(), ts: now(), session_id: c.scope === 'session' ? (c.session ?? '') : '', event: 'policy.change', source: 'host', data: { who: who(env), from: c.from, effect: c.effect, entry: c.entry, scope: c.scope, sessions: c.sessions } };
+  await log?.append([event]);
+}
+
+export async function recordApproval(
+  log: AuditLog | undefined,
+  a: { session: string; request: string; host: string; port: number; decision: 'allow' | 'deny'; scope: string; from: string },
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  await log?.append([
+    { v: AUDIT_VERSION, id: `${a.session}:approval:${a.request}`, ts: now(), session_id: a.session, event: 'approval', source: 'host', data: { who: who(env), from: a.from, decision: a.decision, scope: a.scope, host: a.host, port: a.port, request: a.request } },
+  ]);
+}

@@ -1,0 +1,89 @@
+/** paude audit [SESSION] [--since] [--event TYPE] [--follow] [--json]: the sessions' stories. */
+import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../audit/audit-event.js';
+import { openAuditLog, settleSession } from '../../audit/audit-service.js';
+import { loadConfig } from '../../config/load-config.js';
+import { PaudeError, UsageError } from '../../errors.js';
+import { listSessionRecords } from '../../sessions/session-record.js';
+import type { CliContext } from '../program.js';
+
+export interface AuditFlags {
+  since?: string;
+  event?: string[];
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** "30s", "15m", "2h", "7d" ago, or a date/time. */
+export function parseSince(text: string, now = Date.now()): number {
+  const rel = /^([0-9]+)(s|m|h|d)$/.exec(text);
+  if (rel) return now - Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw new UsageError(`--since expects a duration (30s, 15m, 2h, 7d) or a date/time (2026-11-27T08:00), not "${text}"`);
+  return at;
+}
+
+export function describe(e: AuditEvent): string {
+  switch (e.event) {
+    case 'session.start':
+      return `started by ${e.data.user} in ${e.data.workspace} on ${e.data.backend} (${e.data.network_mode}): ${e.data.command.join(' ')}`;
+    case 'session.end':
+      return `ended (${e.data.how}${e.data.exit_code === null ? '' : `, exit ${e.data.exit_code}`}) after ${Math.round(e.data.duration_ms / 1000)} s`;
+    case 'policy.change':
+      return `${e.data.effect} ${e.data.entry} at ${e.data.scope} scope by ${e.data.who} (${e.data.from})${e.data.sessions.length ? ` -> ${e.data.sessions.join(', ')}` : ''}`;
+    case 'approval':
+      return `${e.data.decision === 'allow' ? 'approved' : 'refused'} ${e.data.host}:${e.data.port} (${e.data.scope}) by ${e.data.who} (${e.data.from})`;
+    case 'network':
+      return `${e.data.decision.toUpperCase()} ${e.data.method} ${e.data.host}:${e.data.port} (${e.data.rule}) ${e.data.status} ${e.data.bytes} B`;
+  }
+}
+
+/** A session by id or unique prefix among those running and those the log remembers. */
+function pickSession(ref: string, ids: string[]): string {
+  const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
+  const matches = ids.filter((id) => id.startsWith(wanted));
+  if (matches.includes(wanted)) return wanted;
+  if (matches.length === 1 && matches[0]) return matches[0];
+  if (matches.length > 1) throw new UsageError(`"${ref}" matches ${matches.join(', ')}; give more of the id`);
+  throw new PaudeError(`the audit log knows no session "${ref}"${ids.length ? ` (it knows ${ids.slice(-5).join(', ')}${ids.length > 5 ? ', ...' : ''})` : ''}`);
+}
+
+export async function audit(ctx: CliContext, ref: string | undefined, flags: AuditFlags): Promise<void> {
+  const events = (flags.event ?? []).flatMap((e) => e.split(',')).filter(Boolean);
+  for (const e of events) if (!AUDIT_EVENT_TYPES.includes(e as AuditEventType)) throw new UsageError(`--event ${e}: expected one of ${AUDIT_EVENT_TYPES.join(', ')}`);
+  const since = flags.since ? parseSince(flags.since) : undefined;
+  const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
+  const log = openAuditLog(resolved);
+  if (!log) throw new PaudeError('audit.sinks in your global paude.json has no file sink; paude audit reads the file sink');
+  const { records } = await listSessionRecords(resolved.paths.sessionsDir);
+  const session = ref ? pickSession(ref, [...new Set([...records.map((r) => r.id), ...(await log.sessions())])]) : undefined;
+  // Requests of sessions whose paude was not running (detached, crashed) are recorded first.
+  const catchUp = async (): Promise<void> => {
+    for (const r of records) if (!session || r.id === session) await settleSession(log, resolved.paths, r.id).catch(() => undefined);
+  };
+  const seen = new Set<string>();
+  const print = async (): Promise<void> => {
+    await catchUp();
+    const read = await log.read({ ...(session ? { session } : {}), ...(since !== undefined ? { since } : {}), ...(events.length ? { events: events as AuditEventType[] } : {}) });
+    for (const w of read.warnings) {
+      if (seen.has(w)) continue;
+      seen.add(w);
+      ctx.stderr.write(`paude: warning: ${w}\n`);
+    }
+    for (const e of read.events) {
+      if (seen.has(e.id)) continue;
+      seen.add(e.id);
+      ctx.stdout.write(flags.json ? `${JSON.stringify(e)}\n` : `${e.ts}  ${(e.session_id || '-').padEnd(12)}  ${e.event.padEnd(13)}  ${e.source.padEnd(5)}  ${describe(e)}\n`);
+    }
+  };
+  await print();
+  if (!flags.follow) return;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => void print().catch(() => undefined), 500);
+    const stop = (): void => {
+      clearInterval(timer);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

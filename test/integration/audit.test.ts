@@ -1,0 +1,69 @@
+/**
+ * The audit log with real sessions: start, the proxy's requests and the end of a session, each
+ * once; a detached session's requests recorded while no paude runs, back-filled exactly once;
+ * policy changes with who and from where.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { describeEngines } from '../support/engine-test.js';
+import { execIn } from '../support/exec.js';
+import { testProject } from '../support/workspace.js';
+
+interface Line {
+  id: string;
+  event: string;
+  source: string;
+  session_id: string;
+  data: Record<string, unknown>;
+}
+
+const parse = (text: string): Line[] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
+
+describeEngines('audit log', (engine) => {
+  it('records a session’s start, its refused request and its end with the exit code, once each', async () => {
+    const p = await testProject(engine);
+    const r = await p.paude(['--shell', '--', 'sh', '-c', 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; exit 3']);
+    expect(r.code, r.stderr).toBe(3);
+    const a = await p.paude(['audit', '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    const events = parse(a.stdout);
+    const id = events.find((e) => e.event === 'session.start')?.session_id ?? '';
+    expect(id).toMatch(/^paude-/);
+    const mine = events.filter((e) => e.session_id === id);
+    expect(mine.map((e) => e.event)).toEqual(['session.start', 'network', 'session.end']);
+    expect(mine[0]).toMatchObject({ source: 'host', data: { command: ['sh', '-c', 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; exit 3'], network_mode: 'restricted', backend: engine.name } });
+    expect(mine[1]).toMatchObject({ source: 'proxy', data: { host: 'nowhere.test', decision: 'deny', rule: 'not-allowed', status: 403 } });
+    expect(mine[2]).toMatchObject({ source: 'host', data: { exit_code: 3, how: 'exited' } });
+    const text = await p.paude(['audit', id.slice(6), '--event', 'network']);
+    expect(text.stdout).toMatch(/network\s+proxy\s+DENY GET nowhere\.test:80 \(not-allowed\) 403/);
+  });
+
+  it('back-fills a detached session’s requests exactly once, and records policy changes with who and from where', async () => {
+    const p = await testProject(engine);
+    const start = await p.paude(['--detach', '--shell']);
+    expect(start.code, start.stderr).toBe(0);
+    const id = start.stdout.trim();
+    // No paude runs a foreground session now; the requests happen all the same.
+    for (const host of ['one.test', 'two.test']) await execIn(engine.docker, id, ['curl', '-s', '-o', '/dev/null', '-x', 'http://127.0.0.1:3128', `http://${host}/`]);
+    const first = parse((await p.paude(['audit', id, '--event', 'network', '--json'])).stdout);
+    expect(first.map((e) => e.data.host)).toEqual(['one.test', 'two.test']);
+    await execIn(engine.docker, id, ['curl', '-s', '-o', '/dev/null', '-x', 'http://127.0.0.1:3128', 'http://three.test/']);
+    const second = parse((await p.paude(['audit', id, '--event', 'network', '--json'])).stdout);
+    expect(second.map((e) => e.data.host)).toEqual(['one.test', 'two.test', 'three.test']);
+
+    const allow = await p.paude(['allow', 'three.test', '--session', id]);
+    expect(allow.code, allow.stderr).toBe(0);
+    expect((await p.paude(['stop', '--rm', id])).code).toBe(0);
+    const file = parse(await readFile(join(p.dataDir, 'audit', `${id}.jsonl`), 'utf8'));
+    expect(file.filter((e) => e.event === 'network')).toHaveLength(3);
+    expect(new Set(file.map((e) => e.id)).size).toBe(file.length);
+    expect(file.find((e) => e.event === 'policy.change')).toMatchObject({ data: { effect: 'allow', entry: 'three.test', scope: 'session', from: 'cli', sessions: [id] } });
+    expect(String(file.find((e) => e.event === 'policy.change')?.data.who)).toMatch(/@/);
+    expect(file.filter((e) => e.event === 'session.end')).toEqual([expect.objectContaining({ data: expect.objectContaining({ how: 'stopped and removed' }) as unknown })]);
+  });
+});
