@@ -31,6 +31,7 @@ import { readTar } from '../fs/tar-read.js';
 import { ProtectedPathGuard } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
+import { otelEnvironment } from '../telemetry/otel-env.js';
 import { openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
@@ -79,10 +80,12 @@ export async function runSession(o: RunOptions): Promise<number> {
   if (agentUser.warning) o.stdio.stderr.write(`paude: warning: ${agentUser.warning}\n`);
   const creds = agentCredentials(config, o.env, home, existsSync);
   for (const w of creds.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
-  const project_ = await readScopedRules(projectRulesFile(paths.dataDir, project.root));
-  const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: creds.allow, deny: [] } });
-
   const id = newSessionId();
+  const project_ = await readScopedRules(projectRulesFile(paths.dataDir, project.root));
+  // OpenTelemetry: the user's OTEL_* variables, or telemetry.otel; the collector is allowed.
+  const otel = otelEnvironment(config, o.env, { id, workspace: project.root, backend: engine.flavor, networkMode: config.network.mode });
+  const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } });
+
   const sessionDir = join(paths.sessionsDir, id);
   await mkdir(sessionDir, { recursive: true, mode: 0o700 });
   const layout = workspaceLayout(project.root, config.protect, config.isolate);
@@ -147,6 +150,7 @@ export async function runSession(o: RunOptions): Promise<number> {
         command,
         env: {
           ...proxyEnvironment(),
+          ...otel.env,
           ...config.devcontainer?.containerEnv,
           ...creds.env,
           TERM: o.env.TERM ?? 'xterm-256color',
