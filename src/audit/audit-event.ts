@@ -39,7 +39,13 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
     ...base,
     event: z.literal('session.end'),
     source: z.literal('host'),
-    data: z.strictObject({ exit_code: z.number().int().nullable(), duration_ms: z.number().nonnegative(), how: z.string() }),
+    data: z.strictObject({
+      exit_code: z.number().int().nullable(),
+      duration_ms: z.number().nonnegative(),
+      how: z.string(),
+      /** From the agent's telemetry (relayed by paude), when any arrived. */
+      tokens: z.strictObject({ input: z.number(), output: z.number(), cache_read: z.number(), cache_creation: z.number(), cost_usd: z.number() }).optional(),
+    }),
   }),
   z.strictObject({
     ...base,

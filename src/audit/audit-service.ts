@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import { sessionDir } from '../sessions/session-record.js';
 import { actor, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
 import { AuditLog, DEFAULT_LIMITS } from './audit-log.js';
+import { readTokenTotals } from '../telemetry/relay.js';
 
 type Paths = ResolvedConfig['paths'];
 
@@ -49,7 +50,9 @@ export async function settleSession(log: AuditLog | undefined, paths: Paths, id:
   await log.backfillNetwork(id, join(sessionDir(paths.sessionsDir, id), 'proxy', 'log', 'access.log'));
   if (!end || (await log.has(id, `${id}:end`))) return;
   const duration = end.startedAt ? Math.max(0, Date.now() - Date.parse(end.startedAt)) : 0;
-  await log.append([{ v: AUDIT_VERSION, id: `${id}:end`, ts: now(), session_id: id, event: 'session.end', source: 'host', data: { exit_code: end.exitCode, duration_ms: duration, how: end.how } }]);
+  const t = await readTokenTotals(sessionDir(paths.sessionsDir, id));
+  const tokens = t ? { tokens: { input: t.input, output: t.output, cache_read: t.cacheRead, cache_creation: t.cacheCreation, cost_usd: t.costUsd } } : {};
+  await log.append([{ v: AUDIT_VERSION, id: `${id}:end`, ts: now(), session_id: id, event: 'session.end', source: 'host', data: { exit_code: end.exitCode, duration_ms: duration, how: end.how, ...tokens } }]);
 }
 
 export async function recordPolicyChange(log: AuditLog | undefined, c: { session?: string; effect: 'allow' | 'deny'; entry: string; scope: string; sessions: string[]; from: string }, env: NodeJS.ProcessEnv): Promise<void> {

@@ -32,6 +32,7 @@ import { ProtectedPathGuard } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
 import { otelEnvironment } from '../telemetry/otel-env.js';
+import { OtlpRelay } from '../telemetry/relay.js';
 import { openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
@@ -83,7 +84,9 @@ export async function runSession(o: RunOptions): Promise<number> {
   const id = newSessionId();
   const project_ = await readScopedRules(projectRulesFile(paths.dataDir, project.root));
   // OpenTelemetry: the user's OTEL_* variables, or telemetry.otel; the collector is allowed.
-  const otel = otelEnvironment(config, o.env, { id, workspace: project.root, backend: engine.flavor, networkMode: config.network.mode });
+  // Local engines get paude's relay next to the proxy (token counts, forwarding to the collector).
+  const relayed = !engine.remote;
+  const otel = otelEnvironment(config, o.env, { id, workspace: project.root, backend: engine.flavor, networkMode: config.network.mode }, relayed);
   const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } });
 
   const sessionDir = join(paths.sessionsDir, id);
@@ -134,6 +137,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   for (const signal of signals) process.on(signal, onSignal);
   let keep = false;
   let bridge: StateBridge | undefined;
+  let relay: OtlpRelay | undefined;
   try {
     await claimOwner(sessionDir, 'starter');
     await backend.create({
@@ -217,6 +221,10 @@ export async function runSession(o: RunOptions): Promise<number> {
       o.env,
     );
 
+    if (relayed) {
+      relay = new OtlpRelay(join(sessionDir, 'proxy'), sessionDir, otel.forward ? { forwardTo: otel.forward.endpoint, headers: otel.forward.headers } : {});
+      await relay.start();
+    }
     const owner = { uid: agentUser.uid, gid: agentUser.gid };
     if (backend.remote) bridge = startBridge(backend, id, sessionDir);
     if (backend.remote) await copyWorkspaceIn(backend, id, project.root, sessionDir, [...config.isolate, '.claude'], owner, creds.mounts, o.stdio.stderr);
@@ -248,6 +256,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       const handOver = async (): Promise<void> => {
         keep = true;
         await bridge?.stop();
+        await relay?.stop();
         const moved = await guard.stop();
         if (moved.length > 0) await noteQuarantined(sessionDir, moved);
         await ensureKeeper(sessionDir, id, o.env);
@@ -301,6 +310,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     }
   } finally {
     if (!keep) await bridge?.stop();
+    if (!keep) await relay?.stop();
     if (!keep) await cleanup();
     for (const signal of signals) process.off(signal, onSignal);
   }

@@ -20,6 +20,8 @@ import { ProtectedPathGuard } from '../run/protected-guard.js';
 import { quarantineDir, noteQuarantined } from './keeper.js';
 import { liveOwner } from './owner.js';
 import { reapClients } from './clients.js';
+import { readTokenTotals } from '../telemetry/relay.js';
+import type { TokenTotals } from '../telemetry/otlp-metrics.js';
 import { listSessionRecords, sessionDir, type SessionRecord } from './session-record.js';
 
 /**
@@ -44,6 +46,8 @@ export interface SessionView {
   exitCode?: number;
   /** Writable terminals attached (tmux sessions only). */
   clients?: number;
+  /** Tokens and cost from the agent's telemetry (paude's relay), when any arrived. */
+  tokens?: TokenTotals;
   record?: SessionRecord;
   /** undefined when only metadata is left. */
   summary?: SessionSummary;
@@ -157,6 +161,8 @@ export class SessionService {
       ...((record?.projectRoot ?? s.projectRoot) ? { workspace: record?.projectRoot ?? s.projectRoot } : {}),
       ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
     };
+    const tokens = await readTokenTotals(dir);
+    if (tokens) view.tokens = tokens;
     const starting = s.agent === 'created' || s.agent === 'missing' ? (await liveOwner(dir, 'starter')) !== undefined : false;
     if (starting) view.status = 'starting';
     else if (s.agent === 'created' || s.agent === 'missing') {

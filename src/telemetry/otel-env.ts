@@ -7,11 +7,14 @@
  */
 import type { EffectiveConfig } from '../config/defaults.js';
 import { allowEntryForUrl } from '../run/credentials.js';
+import { AGENT_OTLP_PORT } from './relay.js';
 
 export interface OtelSetup {
   env: Record<string, string>;
   /** Allowlist entries for the collector. */
   allow: string[];
+  /** With the relay: where it forwards to, and the collector's headers (kept on the host). */
+  forward?: { endpoint: string; headers: Record<string, string> };
 }
 
 export interface SessionFacts {
@@ -24,7 +27,13 @@ export interface SessionFacts {
 /** Percent-encodes what OTEL_RESOURCE_ATTRIBUTES reserves (',', '=', '%', spaces). */
 const encode = (v: string): string => v.replace(/[%,=\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
-export function otelEnvironment(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, session: SessionFacts): OtelSetup {
+/**
+ * With `relay` (a local engine: paude's relay can listen next to the proxy), the agent always
+ * exports to the relay, which counts tokens and forwards to the collector; the collector's
+ * address and headers then stay on the host and nothing is added to the allowlist.
+ */
+export function otelEnvironment(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, session: SessionFacts, relay = false): OtelSetup {
+  if (relay) return relayEnvironment(config, hostEnv, session);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(hostEnv)) if (k.startsWith('OTEL_') && v !== undefined) env[k] = v;
   const allow: string[] = [];
@@ -54,4 +63,30 @@ export function otelEnvironment(config: EffectiveConfig, hostEnv: NodeJS.Process
     .map(([k, v]) => `${k}=${k in ours ? encode(v) : v}`)
     .join(',');
   return { env, allow: [...new Set(allow)] };
+}
+
+const COLLECTOR_ONLY = new Set(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']);
+
+function relayEnvironment(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, session: SessionFacts): OtelSetup {
+  const direct = otelEnvironment(config, hostEnv, session, false);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(direct.env)) if (!COLLECTOR_ONLY.has(k)) env[k] = v;
+  Object.assign(env, {
+    CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${AGENT_OTLP_PORT}`,
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'cumulative',
+    OTEL_METRIC_EXPORT_INTERVAL: env.OTEL_METRIC_EXPORT_INTERVAL ?? '10000',
+    PAUDE_OTEL_PORT: String(AGENT_OTLP_PORT),
+  });
+  env.OTEL_RESOURCE_ATTRIBUTES ??= `paude.session_id=${encode(session.id)},paude.workspace=${encode(session.workspace)},paude.backend=${encode(session.backend)},paude.network_mode=${encode(session.networkMode)}`;
+  const endpoint = config.telemetry.otel.enabled ? (config.telemetry.otel.endpoint ?? hostEnv.OTEL_EXPORTER_OTLP_ENDPOINT) : hostEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const headers = Object.fromEntries(
+    (hostEnv.OTEL_EXPORTER_OTLP_HEADERS ?? '')
+      .split(',')
+      .filter((p) => p.includes('='))
+      .map((p) => [decodeURIComponent(p.slice(0, p.indexOf('=')).trim()), decodeURIComponent(p.slice(p.indexOf('=') + 1).trim())]),
+  );
+  return { env, allow: [], ...(endpoint ? { forward: { endpoint, headers } } : {}) };
 }

@@ -12,8 +12,8 @@ describe('dashboard', () => {
   it('lists sessions with status, backend, network and blocked counts; arrows select; / filters', async () => {
     app = renderApp();
     const f = app.frame();
-    expect(f).toMatch(/paude-aaaaaa\s+detached\s+podman\s+2m\s+restricted\s+2\s+\/src\/alpha/);
-    expect(f).toMatch(/paude-bbbbbb\s+running\s+docker\s+5s\s+ask\s+0\s+\/src\/beta/);
+    expect(f).toMatch(/paude-aaaaaa\s+detached\s+podman\s+2m\s+restricted\s+2\s+1\.5k\/340\s+\/src\/alpha/);
+    expect(f).toMatch(/paude-bbbbbb\s+running\s+docker\s+5s\s+ask\s+0\s+-\s+\/src\/beta/);
     // Newest first; the selection starts on the first row.
     expect(f.indexOf('paude-bbbbbb')).toBeLessThan(f.indexOf('paude-aaaaaa'));
     expect(app.store.getState().selected).toBe('paude-bbbbbb');
@@ -128,6 +128,14 @@ describe('dashboard', () => {
     await app.press('S');
     await app.press('y');
     expect(app.calls('stop')).toEqual([['paude-aaaaaa']]);
+  });
+
+  it('shows tokens and cost per session and in total in the tokens view', async () => {
+    app = renderApp();
+    await app.press('4');
+    expect(app.frame()).toMatch(/SESSION\s+INPUT\s+OUTPUT\s+CACHE READ\s+CACHE WRITE\s+COST/);
+    expect(app.frame()).toMatch(/paude-aaaaaa\s+1\.2k\s+340\s+300\s+0\s+\$0\.0123/);
+    expect(app.frame()).toMatch(/total\s+1\.2k\s+340\s+300\s+0\s+\$0\.0123/);
   });
 
   it('shows every binding in help, and q quits', async () => {

@@ -70,12 +70,7 @@ function View({ s, width, height, color }: { s: DashboardState; width: number; h
     case 'allowlist':
       return <Allowlist s={s} color={color} />;
     case 'tokens':
-      return (
-        <Box flexDirection="column">
-          <Text>Tokens and cost per session come from the agent&apos;s OpenTelemetry export.</Text>
-          <Text dimColor>No telemetry has arrived: paude does not collect it yet (the audit and telemetry work adds it).</Text>
-        </Box>
-      );
+      return <Tokens s={s} />;
   }
 }
 
@@ -95,17 +90,17 @@ function Sessions({ s, width, height, color }: { s: DashboardState; width: numbe
   const first = Math.min(Math.max(0, at - listHeight + 1), Math.max(0, rows.length - listHeight));
   const more = rows.length > listHeight ? ` (${first + 1}-${first + listHeight} of ${rows.length})` : '';
   const statusColor = (status: string): string | undefined => color(status.startsWith('attached') || status.startsWith('detached') || status === 'running' ? 'live' : status.startsWith('stopped') ? 'idle' : status === 'starting' ? 'starting' : 'problem');
-  const wsWidth = Math.max(8, width - 14 - 20 - 8 - 5 - 12 - 8 - 6);
+  const wsWidth = Math.max(8, width - 14 - 20 - 8 - 5 - 12 - 8 - 14 - 2);
   return (
     <Box flexDirection="column">
       {s.filtering || s.filter ? <Text color={color('accent')}>{`/${s.filter}${s.filtering ? '█' : ''}`}</Text> : null}
-      <Text dimColor>{`${pad('ID', 14)}${pad('STATUS', 20)}${pad('BACKEND', 8)}${pad('AGE', 5)}${pad('NETWORK', 12)}${pad('BLOCKED', 8)}WORKSPACE${more}`}</Text>
+      <Text dimColor>{`${pad('ID', 14)}${pad('STATUS', 20)}${pad('BACKEND', 8)}${pad('AGE', 5)}${pad('NETWORK', 12)}${pad('BLOCKED', 8)}${pad('TOKENS', 14)}WORKSPACE${more}`}</Text>
       {rows.length === 0 ? <Text dimColor>{s.sessionsNote ?? 'no sessions: start one with paude --detach (or paude) in a repository'}</Text> : null}
       {rows.slice(first, first + listHeight).map((r) => (
         <Text key={r.id} inverse={r.id === s.selected} wrap="truncate">
           {pad(r.id, 14)}
           <Text color={statusColor(r.status)}>{pad(r.status, 20)}</Text>
-          {`${pad(r.backend, 8)}${pad(ago(r.started), 5)}${pad(r.network ?? '-', 12)}${pad(String(r.blocked), 8)}${pad(r.workspace ?? '-', wsWidth)}`}
+          {`${pad(r.backend, 8)}${pad(ago(r.started), 5)}${pad(r.network ?? '-', 12)}${pad(String(r.blocked), 8)}${pad(r.tokens ? `${count(r.tokens.input + r.tokens.cacheRead + r.tokens.cacheCreation)}/${count(r.tokens.output)}` : '-', 14)}${pad(r.workspace ?? '-', wsWidth)}`}
         </Text>
       ))}
       <Preview s={s} width={width} height={height - Math.max(1, listHeight) - 2 - (s.filtering || s.filter ? 1 : 0)} />
@@ -174,6 +169,30 @@ function Allowlist({ s, color }: { s: DashboardState; color: Paint }): React.JSX
           <Text dimColor>{l.source}</Text>
         </Text>
       ))}
+    </Box>
+  );
+}
+
+const count = (x: number): string => (x >= 1_000_000 ? `${(x / 1_000_000).toFixed(1)}M` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : String(Math.round(x)));
+
+function Tokens({ s }: { s: DashboardState }): React.JSX.Element {
+  const rows = s.sessions.filter((r) => r.tokens);
+  const sum = rows.reduce((t, r) => ({ input: t.input + (r.tokens?.input ?? 0), output: t.output + (r.tokens?.output ?? 0), cacheRead: t.cacheRead + (r.tokens?.cacheRead ?? 0), cacheCreation: t.cacheCreation + (r.tokens?.cacheCreation ?? 0), costUsd: t.costUsd + (r.tokens?.costUsd ?? 0) }), { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, costUsd: 0 });
+  const line = (id: string, t: typeof sum): string => `${pad(id, 14)}${pad(count(t.input), 10)}${pad(count(t.output), 10)}${pad(count(t.cacheRead), 12)}${pad(count(t.cacheCreation), 14)}$${t.costUsd.toFixed(4)}`;
+  return (
+    <Box flexDirection="column">
+      <Text dimColor>{`${pad('SESSION', 14)}${pad('INPUT', 10)}${pad('OUTPUT', 10)}${pad('CACHE READ', 12)}${pad('CACHE WRITE', 14)}COST`}</Text>
+      {rows.map((r) => (
+        <Text key={r.id} inverse={r.id === s.selected}>
+          {line(r.id, r.tokens ?? sum)}
+        </Text>
+      ))}
+      {rows.length ? <Text bold>{line('total', sum)}</Text> : null}
+      <Text dimColor>
+        {rows.length
+          ? "From Claude Code's OpenTelemetry metrics, relayed by paude (and forwarded to telemetry.otel.endpoint when set)."
+          : "No telemetry yet: Claude Code exports its token use every 10 s and when it ends, to paude's relay (local engines)."}
+      </Text>
     </Box>
   );
 }

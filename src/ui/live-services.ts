@@ -77,6 +77,7 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
         ...(s.workspace ? { workspace: s.workspace } : {}),
         ...(s.started ? { started: s.started } : {}),
         ...(s.network ? { network: s.network } : {}),
+        ...(s.tokens ? { tokens: s.tokens } : {}),
       }));
       return { rows, ...(list.unreachable.length ? { note: list.unreachable.join('; ') } : {}) };
     },

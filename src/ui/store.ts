@@ -19,6 +19,8 @@ export interface SessionRow {
   blocked: number;
   /** Whether it runs in tmux (can be attached and previewed). */
   attachable: boolean;
+  /** From the agent's telemetry (paude's relay), when any arrived. */
+  tokens?: { input: number; output: number; cacheRead: number; cacheCreation: number; costUsd: number };
 }
 
 export interface FeedEvent {

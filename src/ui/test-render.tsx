@@ -11,7 +11,17 @@ import type { DashboardServices } from './services.js';
 import { createDashboardStore, type DashboardStore, type HeldApproval, type Scope, type SessionRow } from './store.js';
 
 export const ROWS: SessionRow[] = [
-  { id: 'paude-aaaaaa', status: 'detached', backend: 'podman', workspace: '/src/alpha', network: 'restricted', blocked: 2, attachable: true, started: new Date(Date.now() - 90_000).toISOString() },
+  {
+    id: 'paude-aaaaaa',
+    status: 'detached',
+    backend: 'podman',
+    workspace: '/src/alpha',
+    network: 'restricted',
+    blocked: 2,
+    attachable: true,
+    started: new Date(Date.now() - 90_000).toISOString(),
+    tokens: { input: 1200, output: 340, cacheRead: 300, cacheCreation: 0, costUsd: 0.0123 },
+  },
   { id: 'paude-bbbbbb', status: 'running', backend: 'docker', workspace: '/src/beta', network: 'ask', blocked: 0, attachable: false, started: new Date(Date.now() - 5_000).toISOString() },
 ];
 

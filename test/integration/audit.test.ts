@@ -66,21 +66,4 @@ describeEngines('audit log', (engine) => {
     expect(String(file.find((e) => e.event === 'policy.change')?.data.who)).toMatch(/@/);
     expect(file.filter((e) => e.event === 'session.end')).toEqual([expect.objectContaining({ data: expect.objectContaining({ how: 'stopped and removed' }) as unknown })]);
   });
-
-  it('passes the user’s OTEL_* variables to the agent with the session’s attributes, and allows the collector', async () => {
-    const p = await testProject(engine, { config: { telemetry: { otel: { enabled: true, protocol: 'http/json' } } } });
-    const r = await p.paude(['--shell', '--', 'sh', '-c', 'env | grep -E "^(OTEL_|CLAUDE_CODE_ENABLE_TELEMETRY)" | sort']);
-    expect(r.code, r.stderr).toBe(0);
-    // The environment of the paude process is the user's; runPaude passes only what it is given.
-    expect(r.stdout).toContain('CLAUDE_CODE_ENABLE_TELEMETRY=1');
-    expect(r.stdout).toContain('OTEL_EXPORTER_OTLP_PROTOCOL=http/json');
-    expect(r.stdout).toMatch(/OTEL_RESOURCE_ATTRIBUTES=paude\.session_id=paude-[a-z0-9]{6},paude\.workspace=\S+,paude\.backend=(podman|docker),paude\.network_mode=restricted/);
-    // An inherited collector endpoint is passed on and allowed for the session.
-    p.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://collector.test:4318';
-    const inherited = await p.paude(['--shell', '--', 'sh', '-c', 'echo "$OTEL_EXPORTER_OTLP_ENDPOINT"']);
-    expect(inherited.stdout).toContain('http://collector.test:4318');
-    const starts = parse((await p.paude(['audit', '--event', 'session.start', '--json'])).stdout);
-    const allow = (starts.at(-1)?.data.allow ?? []) as Array<{ text: string }>;
-    expect(allow.map((e) => e.text)).toContain('collector.test:4318');
-  });
 });

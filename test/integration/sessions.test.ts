@@ -74,7 +74,7 @@ describeEngines('sessions: detach, attach, stop', (engine) => {
     const id = await startDetached(p);
 
     const table = await p.paude(['sessions']);
-    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+detached\\s+${engine.name}\\s+\\d+s ago\\s+${p.ws}\\s+restricted\\s+0$`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^${id}\\s+detached\\s+${engine.name}\\s+\\d+s ago\\s+${p.ws}\\s+restricted\\s+0\\s+-$`, 'm'));
     expect(await row(p, id)).toMatchObject({ status: 'detached', backend: engine.name, workspace: p.ws, network: 'restricted', blocked: 0, clients: 0 });
 
     // A unique prefix is enough.

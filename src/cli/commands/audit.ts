@@ -27,7 +27,7 @@ export function describe(e: AuditEvent): string {
     case 'session.start':
       return `started by ${e.data.user} in ${e.data.workspace} on ${e.data.backend} (${e.data.network_mode}): ${e.data.command.join(' ')}`;
     case 'session.end':
-      return `ended (${e.data.how}${e.data.exit_code === null ? '' : `, exit ${e.data.exit_code}`}) after ${Math.round(e.data.duration_ms / 1000)} s`;
+      return `ended (${e.data.how}${e.data.exit_code === null ? '' : `, exit ${e.data.exit_code}`}) after ${Math.round(e.data.duration_ms / 1000)} s${e.data.tokens ? `; tokens in ${e.data.tokens.input} out ${e.data.tokens.output}, $${e.data.tokens.cost_usd.toFixed(4)}` : ''}`;
     case 'policy.change':
       return `${e.data.effect} ${e.data.entry} at ${e.data.scope} scope by ${e.data.who} (${e.data.from})${e.data.sessions.length ? ` -> ${e.data.sessions.join(', ')}` : ''}`;
     case 'approval':

@@ -10,6 +10,9 @@ import { readSessionRecord, sessionDir } from '../../sessions/session-record.js'
 import { loadConfig } from '../../config/load-config.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { openAuditLog, settleSession } from '../../audit/audit-service.js';
+import { OtlpRelay } from '../../telemetry/relay.js';
+import { otelEnvironment } from '../../telemetry/otel-env.js';
+import { join } from 'node:path';
 import type { CliContext } from '../program.js';
 import { sessionService } from './sessions.js';
 
@@ -126,10 +129,16 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   if (!record) throw new PaudeError(`no record of session ${id}`);
   const backend = new LocalBackend(await connectEngine(record.endpoint, { sshConfigFile: resolved.config.backend.sshConfig, flavorHint: record.backend }));
   const audit = openAuditLog(resolved);
+  // A local session's telemetry relay lives here while the session is detached.
+  const dir = sessionDir(resolved.paths.sessionsDir, id);
+  const forward = otelEnvironment(resolved.config, ctx.env, { id, workspace: record.projectRoot, backend: record.backend, networkMode: record.policy.mode }, true).forward;
+  const relay = backend.remote ? undefined : new OtlpRelay(join(dir, 'proxy'), dir, forward ? { forwardTo: forward.endpoint, headers: forward.headers } : {});
+  await relay?.start().catch((error: unknown) => ctx.stderr.write(`paude: the telemetry relay did not start: ${(error as Error).message}\n`));
   // The session's requests and its end go to the audit log when its command ends.
   await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir }, (code) =>
     settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }),
   );
+  await relay?.stop();
 }
 
 /** The paths that never come back from a remote session (protected, isolated, .claude). */

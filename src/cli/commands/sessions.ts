@@ -14,6 +14,7 @@ export interface SessionRow {
   blocked: number;
   exitCode?: number;
   clients?: number;
+  tokens?: { input: number; output: number; cacheRead: number; cacheCreation: number; costUsd: number };
 }
 
 export async function sessionService(ctx: CliContext): Promise<SessionService> {
@@ -38,6 +39,7 @@ export async function sessions(ctx: CliContext, opts: { json?: boolean; all?: bo
     blocked: s.blocked,
     ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
     ...(s.clients !== undefined ? { clients: s.clients } : {}),
+    ...(s.tokens ? { tokens: s.tokens } : {}),
   }));
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -49,12 +51,19 @@ export async function sessions(ctx: CliContext, opts: { json?: boolean; all?: bo
     ctx.stdout.write(`${list.unreachable.length && !list.sessions.length ? 'no container engine answered (see paude doctor)' : 'no sessions'}${more}\n`);
     return;
   }
-  const header = ['ID', 'STATUS', 'BACKEND', 'STARTED', 'WORKSPACE', 'NETWORK', 'BLOCKED'];
-  const cells = rows.map((r) => [r.id, r.detail && r.status !== 'error' ? `${r.status} (${r.detail})` : r.status, r.backend, r.started ? ago(r.started) : '-', r.workspace ?? '-', r.network ?? '-', String(r.blocked)]);
+  const header = ['ID', 'STATUS', 'BACKEND', 'STARTED', 'WORKSPACE', 'NETWORK', 'BLOCKED', 'TOKENS'];
+  const cells = rows.map((r) => [r.id, r.detail && r.status !== 'error' ? `${r.status} (${r.detail})` : r.status, r.backend, r.started ? ago(r.started) : '-', r.workspace ?? '-', r.network ?? '-', String(r.blocked), tokensText(r.tokens)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
   for (const line of [header, ...cells]) ctx.stdout.write(`${line.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
   for (const r of rows.filter((r) => r.status === 'error')) ctx.stdout.write(`${r.id}: ${r.detail ?? 'in error'}; paude gc removes it\n`);
   if (more) ctx.stdout.write(`${hidden} stopped session${hidden > 1 ? 's' : ''} not shown: paude sessions --all\n`);
+}
+
+/** "1.2k in / 340 out, $0.0123", or "-" before any telemetry arrived. */
+export function tokensText(t: SessionRow['tokens']): string {
+  if (!t) return '-';
+  const n = (x: number): string => (x >= 1_000_000 ? `${(x / 1_000_000).toFixed(1)}M` : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : String(Math.round(x)));
+  return `${n(t.input + t.cacheRead + t.cacheCreation)} in / ${n(t.output)} out, $${t.costUsd.toFixed(4)}`;
 }
 
 export function ago(iso: string, now = Date.now()): string {

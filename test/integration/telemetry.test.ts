@@ -1,0 +1,89 @@
+/**
+ * The agent's telemetry through paude's relay: the real Claude Code behind the real proxy,
+ * against a stub Messages API that reports known token usage. paude sessions and the audit log
+ * show exactly those tokens; the user's collector (a test OTLP receiver) receives the same data
+ * with the paude.* attributes; the collector's address and headers never enter the agent.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, it } from 'vitest';
+import { startAnthropicStub } from '../support/anthropic-stub.js';
+import { describeEngines, type EngineHandle } from '../support/engine-test.js';
+import { waitFor } from '../support/session-fixture.js';
+import { testProject } from '../support/workspace.js';
+
+async function gatewayOf(engine: EngineHandle): Promise<string> {
+  const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
+  const ipam = net.IPAM.Config[0];
+  return ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
+}
+
+async function collector(): Promise<{ url: string; received: Array<{ path: string; auth: string | undefined; body: string }>; server: Server }> {
+  const received: Array<{ path: string; auth: string | undefined; body: string }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', auth: req.headers.authorization, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+}
+
+interface Row {
+  id: string;
+  status: string;
+  tokens?: { input: number; output: number; cacheRead: number; cacheCreation: number; costUsd: number };
+}
+
+describeEngines('telemetry relay', (engine) => {
+  it('counts the real Claude Code’s tokens for paude sessions and the audit log, and forwards them to the collector', async () => {
+    const stub = await startAnthropicStub('hello from the stub model');
+    engine.defer(() => stub.close());
+    const otlp = await collector();
+    engine.defer(() => new Promise((r) => otlp.server.close(r)));
+    const gateway = await gatewayOf(engine);
+    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } }, telemetry: { otel: { enabled: true, endpoint: otlp.url } } } });
+    Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-fake-for-stub', ANTHROPIC_BASE_URL: `http://stub.test:${stub.port}`, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20collector-secret' });
+
+    // Claude Code runs detached (its session stays for paude sessions to show), then ends.
+    const start = await p.paude(['--detach', '-p', 'say hello']);
+    expect(start.code, start.stderr).toBe(0);
+    const id = start.stdout.trim();
+    const done = await waitFor(async () => {
+      const rows = JSON.parse((await p.paude(['sessions', '--all', '--json'])).stdout) as Row[];
+      const row = rows.find((r) => r.id === id);
+      return row?.status === 'stopped' && row.tokens ? row : undefined;
+    }, 90_000);
+    const calls = stub.requests.filter((q) => q.path.startsWith('/v1/messages') && !q.path.includes('count_tokens')).length;
+    expect(calls).toBeGreaterThan(0);
+    // The stub reports 12 input and 5 output tokens per call.
+    expect(done.tokens).toMatchObject({ input: 12 * calls, output: 5 * calls });
+
+    // The collector got the exports, with the session's attributes and its own header.
+    const metrics = otlp.received.filter((r) => r.path === '/v1/metrics');
+    expect(metrics.length).toBeGreaterThan(0);
+    expect(metrics.some((m) => m.body.includes('claude_code.token.usage'))).toBe(true);
+    expect(metrics[0]?.body).toContain(`"paude.session_id","value":{"stringValue":"${id}"}`);
+    expect(metrics[0]?.auth).toBe('Bearer collector-secret');
+
+    // The session's end in the audit log carries the same tokens.
+    expect((await p.paude(['rm', id])).code).toBe(0);
+    const ends = (await p.paude(['audit', id, '--event', 'session.end', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: { tokens?: Record<string, number> } });
+    expect(ends[0]?.data.tokens).toMatchObject({ input: 12 * calls, output: 5 * calls });
+  });
+
+  it('keeps the collector’s address and headers out of the agent', async () => {
+    const p = await testProject(engine, { config: { telemetry: { otel: { enabled: true, endpoint: 'http://collector.test:4318' } } } });
+    Object.assign(p.env, { OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20collector-secret' });
+    const r = await p.paude(['--shell', '--', 'sh', '-c', 'env | grep -E "^(OTEL_|CLAUDE_CODE_ENABLE_TELEMETRY)" | sort']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('CLAUDE_CODE_ENABLE_TELEMETRY=1');
+    expect(r.stdout).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318');
+    expect(r.stdout).toMatch(/OTEL_RESOURCE_ATTRIBUTES=paude\.session_id=paude-[a-z0-9]{6},paude\.workspace=\S+,paude\.backend=(podman|docker),paude\.network_mode=restricted/);
+    expect(r.stdout).not.toContain('collector.test');
+    expect(r.stdout).not.toContain('collector-secret');
+  });
+});
