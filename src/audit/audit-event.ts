@@ -61,6 +61,13 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
   }),
   z.strictObject({
     ...base,
+    event: z.literal('file'),
+    source: z.literal('host'),
+    /** A change in the workspace, seen from the host (local engines) while paude watched. */
+    data: z.strictObject({ path: z.string(), change: z.enum(['created', 'modified', 'deleted']), size: z.number().int().nonnegative().optional() }),
+  }),
+  z.strictObject({
+    ...base,
     event: z.literal('network'),
     source: z.literal('proxy'),
     data: z.strictObject({ host: z.string(), port: z.number().int(), method: z.string(), decision: z.enum(['allow', 'deny', 'pending']), rule: z.string(), status: z.number().int(), bytes: z.number().int(), offset: z.number().int() }),
@@ -69,7 +76,7 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
 
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 export type AuditEventType = AuditEvent['event'];
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'policy.change', 'approval', 'network'];
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'policy.change', 'approval', 'network', 'file'];
 
 /** Who did it, for host events: the local user and machine. */
 export function actor(env: NodeJS.ProcessEnv, host: string): string {

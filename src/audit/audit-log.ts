@@ -32,6 +32,8 @@ export class AuditLog {
   constructor(
     readonly dir: string,
     private readonly limits: AuditLimits = DEFAULT_LIMITS,
+    /** Called after events were written (the webhook sink delivers then). */
+    private readonly afterAppend?: () => void,
   ) {}
 
   private file(stream: string, generation = 0): string {
@@ -56,7 +58,7 @@ export class AuditLog {
       }
     };
     // One writer at a time in this process: a line is never interleaved with another.
-    this.writing = this.writing.then(work, work);
+    this.writing = this.writing.then(work, work).then(() => this.afterAppend?.());
     return this.writing;
   }
 

@@ -10,14 +10,36 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import { sessionDir } from '../sessions/session-record.js';
 import { actor, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
 import { AuditLog, DEFAULT_LIMITS } from './audit-log.js';
+import { WebhookSink } from './webhook.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 
 type Paths = ResolvedConfig['paths'];
 
+/**
+ * The audit log as configured: the file sink is where events are kept (and the spool of the
+ * other sinks); a webhook sink is delivered to after each write, in the background. Without a
+ * file sink a webhook still gets events, spooled in DATA/audit.
+ */
 export function openAuditLog(resolved: Pick<ResolvedConfig, 'paths' | 'config'>): AuditLog | undefined {
-  const file = resolved.config.audit.sinks.find((s) => s.type === 'file');
-  if (!file || file.type !== 'file') return undefined;
-  return new AuditLog(file.path ?? join(resolved.paths.dataDir, 'audit'), { maxBytes: file.maxBytes ?? DEFAULT_LIMITS.maxBytes, maxFiles: file.maxFiles ?? DEFAULT_LIMITS.maxFiles });
+  const sinks = resolved.config.audit.sinks;
+  const file = sinks.find((s) => s.type === 'file');
+  const hooks = sinks.flatMap((s) => (s.type === 'webhook' ? [s] : []));
+  if (!file && hooks.length === 0) return undefined;
+  const dir = (file?.type === 'file' ? file.path : undefined) ?? join(resolved.paths.dataDir, 'audit');
+  const webhooks = hooks.map((h) => new WebhookSink(dir, { url: h.url, ...(h.headers ? { headers: h.headers } : {}) }));
+  const limits = file?.type === 'file' ? { maxBytes: file.maxBytes ?? DEFAULT_LIMITS.maxBytes, maxFiles: file.maxFiles ?? DEFAULT_LIMITS.maxFiles } : DEFAULT_LIMITS;
+  const log = new AuditLog(dir, limits, webhooks.length ? () => webhooks.forEach((w) => void w.deliver()) : undefined);
+  sinksOf.set(log, webhooks);
+  return log;
+}
+
+const sinksOf = new WeakMap<AuditLog, WebhookSink[]>();
+
+/** Waits (at most `ms`) for the webhooks to take what is pending; never throws. */
+export async function flushSinks(log: AuditLog | undefined, ms = 3000): Promise<void> {
+  const hooks = log ? (sinksOf.get(log) ?? []) : [];
+  if (hooks.length === 0) return;
+  await Promise.race([Promise.all(hooks.map((h) => h.deliver())), new Promise((r) => setTimeout(r, ms).unref())]);
 }
 
 const now = (): string => new Date().toISOString();

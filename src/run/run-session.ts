@@ -33,7 +33,8 @@ import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
 import { otelEnvironment } from '../telemetry/otel-env.js';
 import { OtlpRelay } from '../telemetry/relay.js';
-import { openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
+import { WorkspaceWatch } from '../audit/file-watch.js';
+import { flushSinks, openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
@@ -112,7 +113,9 @@ export async function runSession(o: RunOptions): Promise<number> {
   const audit = openAuditLog(resolved);
   const ended: { exitCode: number | null; how: string; startedAt?: string } = { exitCode: null, how: 'start failed' };
   const cleanup = async (): Promise<void> => {
+    await fileWatch?.stop();
     if (ended.startedAt) await settleSession(audit, paths, id, ended).catch((error: unknown) => o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`));
+    await flushSinks(audit);
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true });
     const moved = await guard.stop();
@@ -138,6 +141,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   let keep = false;
   let bridge: StateBridge | undefined;
   let relay: OtlpRelay | undefined;
+  let fileWatch: WorkspaceWatch | undefined;
   try {
     await claimOwner(sessionDir, 'starter');
     await backend.create({
@@ -221,6 +225,11 @@ export async function runSession(o: RunOptions): Promise<number> {
       o.env,
     );
 
+    // Workspace changes seen from the host (a local engine writes the directory itself).
+    if (audit && !backend.remote) {
+      fileWatch = new WorkspaceWatch(audit, id, project.root, [...config.isolate, '.claude']);
+      fileWatch.start();
+    }
     if (relayed) {
       relay = new OtlpRelay(join(sessionDir, 'proxy'), sessionDir, otel.forward ? { forwardTo: otel.forward.endpoint, headers: otel.forward.headers } : {});
       await relay.start();
@@ -257,6 +266,7 @@ export async function runSession(o: RunOptions): Promise<number> {
         keep = true;
         await bridge?.stop();
         await relay?.stop();
+        await fileWatch?.stop();
         const moved = await guard.stop();
         if (moved.length > 0) await noteQuarantined(sessionDir, moved);
         await ensureKeeper(sessionDir, id, o.env);

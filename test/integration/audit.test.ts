@@ -4,6 +4,8 @@
  * policy changes with who and from where.
  */
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEngines } from '../support/engine-test.js';
@@ -27,7 +29,8 @@ const parse = (text: string): Line[] =>
 describeEngines('audit log', (engine) => {
   it('records a session’s start, its refused request and its end with the exit code, once each', async () => {
     const p = await testProject(engine);
-    const r = await p.paude(['--shell', '--', 'sh', '-c', 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; exit 3']);
+    const script = 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; echo made > made.txt; exit 3';
+    const r = await p.paude(['--shell', '--', 'sh', '-c', script]);
     expect(r.code, r.stderr).toBe(3);
     const a = await p.paude(['audit', '--json']);
     expect(a.code, a.stderr).toBe(0);
@@ -35,10 +38,11 @@ describeEngines('audit log', (engine) => {
     const id = events.find((e) => e.event === 'session.start')?.session_id ?? '';
     expect(id).toMatch(/^paude-/);
     const mine = events.filter((e) => e.session_id === id);
-    expect(mine.map((e) => e.event)).toEqual(['session.start', 'network', 'session.end']);
-    expect(mine[0]).toMatchObject({ source: 'host', data: { command: ['sh', '-c', 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; exit 3'], network_mode: 'restricted', backend: engine.name } });
+    expect(mine.map((e) => e.event)).toEqual(['session.start', 'network', 'file', 'session.end']);
+    expect(mine[0]).toMatchObject({ source: 'host', data: { command: ['sh', '-c', script], network_mode: 'restricted', backend: engine.name } });
     expect(mine[1]).toMatchObject({ source: 'proxy', data: { host: 'nowhere.test', decision: 'deny', rule: 'not-allowed', status: 403 } });
-    expect(mine[2]).toMatchObject({ source: 'host', data: { exit_code: 3, how: 'exited' } });
+    expect(mine[2]).toMatchObject({ source: 'host', data: { path: 'made.txt', change: 'created', size: 5 } });
+    expect(mine[3]).toMatchObject({ source: 'host', data: { exit_code: 3, how: 'exited' } });
     const text = await p.paude(['audit', id.slice(6), '--event', 'network']);
     expect(text.stdout).toMatch(/network\s+proxy\s+DENY GET nowhere\.test:80 \(not-allowed\) 403/);
   });
@@ -65,5 +69,33 @@ describeEngines('audit log', (engine) => {
     expect(file.find((e) => e.event === 'policy.change')).toMatchObject({ data: { effect: 'allow', entry: 'three.test', scope: 'session', from: 'cli', sessions: [id] } });
     expect(String(file.find((e) => e.event === 'policy.change')?.data.who)).toMatch(/@/);
     expect(file.filter((e) => e.event === 'session.end')).toEqual([expect.objectContaining({ data: expect.objectContaining({ how: 'stopped and removed' }) as unknown })]);
+  });
+
+  it('delivers to a webhook that was down during the session, every event once, when it is back', async () => {
+    let up = false;
+    const received: Line[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (!up) return void res.writeHead(503).end();
+        received.push(...(JSON.parse(body) as Line[]));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    engine.defer(() => new Promise((r) => server.close(r)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/audit`;
+    const p = await testProject(engine, { config: { audit: { sinks: [{ type: 'file' }, { type: 'webhook', url }] } } });
+    const r = await p.paude(['--shell', '--', 'sh', '-c', 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; exit 0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(received).toEqual([]);
+    up = true;
+    // The next paude that runs delivers what waited.
+    await p.paude(['audit']);
+    expect(received.map((e) => e.event)).toEqual(['session.start', 'network', 'session.end']);
+    await p.paude(['audit']);
+    expect(new Set(received.map((e) => e.id)).size).toBe(received.length);
+    expect(received).toHaveLength(3);
   });
 });

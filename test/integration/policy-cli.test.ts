@@ -32,7 +32,7 @@ describeEngines('policy commands on a running session', (engine) => {
       const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
       expect(rows.find((x) => x.id === s.id)).toMatchObject({ status: 'running', backend: engine.name, workspace: s.ws, network: 'restricted' });
       const table = await runPaude(['sessions'], { cwd: s.ws, env: s.env });
-      expect(table.stdout).toMatch(/^ID\s+STATUS\s+BACKEND\s+STARTED\s+WORKSPACE\s+NETWORK\s+BLOCKED$/m);
+      expect(table.stdout).toMatch(/^ID\s+STATUS\s+BACKEND\s+STARTED\s+WORKSPACE\s+NETWORK\s+BLOCKED\s+TOKENS$/m);
       expect(table.stdout).toMatch(new RegExp(`^${s.id}\\s+running\\s+${engine.name}\\s`, 'm'));
     });
 

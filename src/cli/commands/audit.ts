@@ -1,6 +1,6 @@
 /** paude audit [SESSION] [--since] [--event TYPE] [--follow] [--json]: the sessions' stories. */
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../audit/audit-event.js';
-import { openAuditLog, settleSession } from '../../audit/audit-service.js';
+import { flushSinks, openAuditLog, settleSession } from '../../audit/audit-service.js';
 import { loadConfig } from '../../config/load-config.js';
 import { PaudeError, UsageError } from '../../errors.js';
 import { listSessionRecords } from '../../sessions/session-record.js';
@@ -34,6 +34,8 @@ export function describe(e: AuditEvent): string {
       return `${e.data.decision === 'allow' ? 'approved' : 'refused'} ${e.data.host}:${e.data.port} (${e.data.scope}) by ${e.data.who} (${e.data.from})`;
     case 'network':
       return `${e.data.decision.toUpperCase()} ${e.data.method} ${e.data.host}:${e.data.port} (${e.data.rule}) ${e.data.status} ${e.data.bytes} B`;
+    case 'file':
+      return `${e.data.change} ${e.data.path}${e.data.size === undefined ? '' : ` (${e.data.size} B)`}`;
   }
 }
 
@@ -76,7 +78,7 @@ export async function audit(ctx: CliContext, ref: string | undefined, flags: Aud
     }
   };
   await print();
-  if (!flags.follow) return;
+  if (!flags.follow) return flushSinks(log);
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => void print().catch(() => undefined), 500);
     const stop = (): void => {

@@ -9,8 +9,9 @@ import { quarantined, quickView, type SessionService, type SessionView } from '.
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { AuditLog } from '../../audit/audit-log.js';
-import { openAuditLog, settleSession } from '../../audit/audit-service.js';
+import { flushSinks, openAuditLog, settleSession } from '../../audit/audit-service.js';
 import { OtlpRelay } from '../../telemetry/relay.js';
+import { WorkspaceWatch } from '../../audit/file-watch.js';
 import { otelEnvironment } from '../../telemetry/otel-env.js';
 import { join } from 'node:path';
 import type { CliContext } from '../program.js';
@@ -73,6 +74,7 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
     if (moved.length) ctx.stderr.write(`paude: ${view.id} had created ${moved.join(', ')} (protected); moved to the quarantine\n`);
     ctx.stdout.write(`${opts.rm ? 'removed' : 'stopped'} ${view.id}\n`);
   }
+  await flushSinks(audit);
 }
 
 export async function remove(ctx: CliContext, refs: string[], opts: { force?: boolean; discard?: boolean }): Promise<void> {
@@ -92,6 +94,7 @@ export async function remove(ctx: CliContext, refs: string[], opts: { force?: bo
     await service.remove(view);
     ctx.stdout.write(`removed ${view.id}\n`);
   }
+  await flushSinks(audit);
 }
 
 async function auditLogFor(ctx: CliContext): Promise<AuditLog | undefined> {
@@ -120,6 +123,7 @@ export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: bo
     ctx.stdout.write(`${verb} ${dir} (metadata of a session that no engine has)\n`);
   }
   if (sessions.length + directories.length === 0) ctx.stdout.write('nothing to remove\n');
+  await flushSinks(audit);
 }
 
 /** `paude _keeper ID`: started by paude for a detached session (see sessions/keeper.ts). */
@@ -134,11 +138,15 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const forward = otelEnvironment(resolved.config, ctx.env, { id, workspace: record.projectRoot, backend: record.backend, networkMode: record.policy.mode }, true).forward;
   const relay = backend.remote ? undefined : new OtlpRelay(join(dir, 'proxy'), dir, forward ? { forwardTo: forward.endpoint, headers: forward.headers } : {});
   await relay?.start().catch((error: unknown) => ctx.stderr.write(`paude: the telemetry relay did not start: ${(error as Error).message}\n`));
+  const files = audit && !backend.remote ? new WorkspaceWatch(audit, id, record.projectRoot, [...resolved.config.isolate, '.claude']) : undefined;
+  files?.start();
   // The session's requests and its end go to the audit log when its command ends.
   await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir }, (code) =>
     settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }),
   );
   await relay?.stop();
+  await files?.stop();
+  await flushSinks(audit, 10_000);
 }
 
 /** The paths that never come back from a remote session (protected, isolated, .claude). */

@@ -11,7 +11,7 @@ import { ProxyStateDir } from '../../policy/proxy-state.js';
 import { defaultSession, listSessionRecords, resolveSession, sessionDir, type SessionRecord } from '../../sessions/session-record.js';
 import type { CliContext } from '../program.js';
 import type { AuditLog } from '../../audit/audit-log.js';
-import { openAuditLog, recordApproval, recordPolicyChange } from '../../audit/audit-service.js';
+import { flushSinks, openAuditLog, recordApproval, recordPolicyChange } from '../../audit/audit-service.js';
 import { loadConfig } from '../../config/load-config.js';
 
 export interface ScopeFlags {
@@ -62,7 +62,9 @@ export async function changePolicy(ctx: CliContext, effect: PolicyEffect, host: 
   const session = scope === 'session' || flags.session ? pick(ctx, records, flags.session) : undefined;
   const service = new PolicyService(paths);
   const updated = await service.apply({ effect, entry, scope, session, projectRoot: session?.projectRoot ?? findProject(ctx.cwd).root });
-  await recordPolicyChange(await auditFor(ctx), { ...(session ? { session: session.id } : {}), effect, entry, scope, sessions: updated, from: 'cli' }, ctx.env);
+  const log = await auditFor(ctx);
+  await recordPolicyChange(log, { ...(session ? { session: session.id } : {}), effect, entry, scope, sessions: updated, from: 'cli' }, ctx.env);
+  await flushSinks(log);
   const where = scope === 'session' ? `for ${session?.id}` : scope === 'project' ? `for project ${session?.projectRoot ?? findProject(ctx.cwd).root}` : 'globally';
   ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${entry} ${where}${updated.length ? `; in effect now in ${updated.join(', ')}` : ''}\n`);
   // Held requests the change decides are released by the proxy itself.
@@ -170,6 +172,7 @@ export async function approve(ctx: CliContext, id: string, opts: { scope?: strin
     // The policy change may already have released it; answering a released request is no error.
     await broker.decide(id, effect).catch(() => undefined);
     await recordApproval(log, { session: r.id, request: id, host: held.host, port: held.port, decision: effect, scope, from: 'cli' }, ctx.env);
+    await flushSinks(log);
     ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.host}:${held.port} for ${r.id} (${scope})\n`);
     return;
   }
