@@ -68,6 +68,23 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
   }),
   z.strictObject({
     ...base,
+    event: z.literal('command'),
+    /** Reported by Claude Code's hooks inside the box: a hostile agent could forge or suppress it. */
+    source: z.literal('agent-hook'),
+    data: z.strictObject({
+      phase: z.enum(['pre', 'post']),
+      tool: z.string(),
+      /** The command (Bash), the file (file tools), or the input, shortened. */
+      what: z.string(),
+      tool_use_id: z.string().optional(),
+      /** post only: since its pre event, when both were seen. */
+      duration_ms: z.number().nonnegative().optional(),
+      failed: z.boolean().optional(),
+      offset: z.number().int(),
+    }),
+  }),
+  z.strictObject({
+    ...base,
     event: z.literal('network'),
     source: z.literal('proxy'),
     data: z.strictObject({ host: z.string(), port: z.number().int(), method: z.string(), decision: z.enum(['allow', 'deny', 'pending']), rule: z.string(), status: z.number().int(), bytes: z.number().int(), offset: z.number().int() }),
@@ -76,7 +93,7 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
 
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 export type AuditEventType = AuditEvent['event'];
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'policy.change', 'approval', 'network', 'file'];
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'policy.change', 'approval', 'network', 'file', 'command'];
 
 /** Who did it, for host events: the local user and machine. */
 export function actor(env: NodeJS.ProcessEnv, host: string): string {

@@ -89,6 +89,32 @@ describe('AuditLog', () => {
   });
 });
 
+describe('AuditLog: hook reports', () => {
+  it('records pre and post tool uses from the spool once each, with the duration, skipping cut lines', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'paude-audit-'));
+    try {
+      const log = new AuditLog(d);
+      const hook = (phase: string, at: number, input: Record<string, unknown>, extra: Record<string, unknown> = {}): string =>
+        JSON.stringify({ phase, at, event: { tool_name: 'Bash', tool_use_id: 'toolu_1', tool_input: input, ...extra } }) + '\n';
+      let spool = hook('pre', 1764230400000, { command: 'make test' }) + '{"phase":"pre","at":1,"event":{"cut';
+      spool += '\n' + hook('post', 1764230401500, { command: 'make test' }, { tool_response: { interrupted: true } });
+      expect(await log.backfillHooks(S, Buffer.from(spool))).toBe(2);
+      expect(await log.backfillHooks(S, Buffer.from(spool))).toBe(0);
+      spool += JSON.stringify({ phase: 'pre', at: 1764230402000, event: { tool_name: 'Write', tool_input: { file_path: '/src/x/a.txt', content: 'secret stuff' } } }) + '\n';
+      expect(await log.backfillHooks(S, Buffer.from(spool))).toBe(1);
+      const { events } = await log.read({ events: ['command'] });
+      expect(events.map((e) => (e.event === 'command' ? [e.data.phase, e.data.tool, e.data.what, e.data.duration_ms, e.data.failed] : []))).toEqual([
+        ['pre', 'Bash', 'make test', undefined, undefined],
+        ['post', 'Bash', 'make test', 1500, true],
+        ['pre', 'Write', '/src/x/a.txt', undefined, undefined],
+      ]);
+      expect(events.every((e) => e.source === 'agent-hook')).toBe(true);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('parseSince', () => {
   it('takes durations and dates, and says what it expects otherwise', () => {
     const now = Date.parse('2026-11-27T08:00:00Z');

@@ -78,13 +78,13 @@ export class AuditLog {
   }
 
   /** Where the last recorded request's line starts in the proxy log (-1: none recorded). */
-  private async networkCursor(session: string): Promise<number> {
+  private async networkCursor(session: string, event = 'network'): Promise<number> {
     for (let g = 0; g < this.limits.maxFiles; g++) {
       const text = await readFile(this.file(session, g), 'utf8').catch(() => undefined);
       if (text === undefined) continue;
       const lines = text.trimEnd().split('\n');
       for (let i = lines.length - 1; i >= 0; i--) {
-        const m = /"event":"network".*"data":\{.*"offset":([0-9]+)/.exec(lines[i] ?? '');
+        const m = new RegExp(`"event":"${event}".*"data":\\{.*"offset":([0-9]+)`).exec(lines[i] ?? '');
         if (m) return Number(m[1]);
       }
     }
@@ -116,6 +116,58 @@ export class AuditLog {
       }
     }, Math.max(0, last));
     await follower.poll();
+    if (events.length) await this.append(events);
+    return events.length;
+  }
+
+  /**
+   * Records the tool uses Claude Code's hooks reported (the spool paude-hook writes in the
+   * agent's home), exactly once, from where the last recorded one ended. Returns how many.
+   */
+  async backfillHooks(session: string, spool: Buffer): Promise<number> {
+    const last = await this.networkCursor(session, 'command');
+    const events: AuditEvent[] = [];
+    const started = new Map<string, number>();
+    let offset = 0;
+    for (const line of spool.toString('utf8').split('\n')) {
+      const at = offset;
+      offset += Buffer.byteLength(line) + 1;
+      if (!line.trim()) continue;
+      let entry: { phase?: unknown; at?: unknown; event?: Record<string, unknown> | null };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue; // cut short (an event over the hook's size limit)
+      }
+      const ev = entry.event ?? {};
+      const id = typeof ev.tool_use_id === 'string' ? ev.tool_use_id : undefined;
+      const time = typeof entry.at === 'number' ? entry.at : Date.now();
+      if (entry.phase === 'pre' && id) started.set(id, time);
+      if (at <= last) continue;
+      if (entry.phase !== 'pre' && entry.phase !== 'post') continue;
+      const tool = typeof ev.tool_name === 'string' ? ev.tool_name : 'unknown';
+      const input = (ev.tool_input ?? {}) as Record<string, unknown>;
+      const what = typeof input.command === 'string' ? input.command : typeof input.file_path === 'string' ? input.file_path : JSON.stringify(input);
+      const response = (ev.tool_response ?? {}) as Record<string, unknown>;
+      const began = id ? started.get(id) : undefined;
+      events.push({
+        v: AUDIT_VERSION,
+        id: `${session}:hook:${at}`,
+        ts: new Date(time).toISOString(),
+        session_id: session,
+        event: 'command',
+        source: 'agent-hook',
+        data: {
+          phase: entry.phase,
+          tool,
+          what: what.length > 500 ? `${what.slice(0, 500)}…` : what,
+          ...(id ? { tool_use_id: id } : {}),
+          ...(entry.phase === 'post' && began !== undefined ? { duration_ms: Math.max(0, time - began) } : {}),
+          ...(entry.phase === 'post' && (response.interrupted === true || response.is_error === true) ? { failed: true } : {}),
+          offset: at,
+        },
+      });
+    }
     if (events.length) await this.append(events);
     return events.length;
   }

@@ -12,6 +12,7 @@ import { actor, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
 import { AuditLog, DEFAULT_LIMITS } from './audit-log.js';
 import { WebhookSink } from './webhook.js';
 import { readTokenTotals } from '../telemetry/relay.js';
+import { readTar } from '../fs/tar-read.js';
 
 type Paths = ResolvedConfig['paths'];
 
@@ -67,9 +68,26 @@ export async function recordSessionStart(
  * Brings a session's record up to date: the proxy's requests not recorded yet (from its access
  * log, exactly once), and its end when it has ended. Safe to call again: ids make it idempotent.
  */
-export async function settleSession(log: AuditLog | undefined, paths: Paths, id: string, end?: { exitCode: number | null; startedAt?: string; how: string }): Promise<void> {
+export const HOOK_SPOOL = '/home/paude/.paude-audit/hooks.jsonl';
+
+/** Claude Code hooks (added to the container's copy of settings.json) that feed the spool. */
+export const AUDIT_HOOKS = {
+  PreToolUse: [{ matcher: '*', hooks: [{ type: 'command', command: '/usr/local/bin/paude-hook pre' }] }],
+  PostToolUse: [{ matcher: '*', hooks: [{ type: 'command', command: '/usr/local/bin/paude-hook post' }] }],
+};
+
+export async function settleSession(
+  log: AuditLog | undefined,
+  paths: Paths,
+  id: string,
+  end?: { exitCode: number | null; startedAt?: string; how: string },
+  /** Reads the agent's hook spool (through the backend), when the agent's storage is still there. */
+  hookSpool?: () => Promise<Buffer | undefined>,
+): Promise<void> {
   if (!log) return;
   await log.backfillNetwork(id, join(sessionDir(paths.sessionsDir, id), 'proxy', 'log', 'access.log'));
+  const spool = await hookSpool?.().catch(() => undefined);
+  if (spool) await log.backfillHooks(id, spool);
   if (!end || (await log.has(id, `${id}:end`))) return;
   const duration = end.startedAt ? Math.max(0, Date.now() - Date.parse(end.startedAt)) : 0;
   const t = await readTokenTotals(sessionDir(paths.sessionsDir, id));
@@ -90,4 +108,13 @@ export async function recordApproval(
   await log?.append([
     { v: AUDIT_VERSION, id: `${a.session}:approval:${a.request}`, ts: now(), session_id: a.session, event: 'approval', source: 'host', data: { who: who(env), from: a.from, decision: a.decision, scope: a.scope, host: a.host, port: a.port, request: a.request } },
   ]);
+}
+
+/** The hook spool of a session's agent, read through the backend (also after the agent ended). */
+export function hookSpoolOf(backend: { copyFromAgent(id: string, path: string): Promise<Buffer> } | undefined, id: string): (() => Promise<Buffer | undefined>) | undefined {
+  if (!backend) return undefined;
+  return async () => {
+    const entries = readTar(await backend.copyFromAgent(id, HOOK_SPOOL));
+    return entries.find((e) => e.type === 'file')?.content;
+  };
 }

@@ -33,7 +33,7 @@ export async function readCaCertificates(paths: readonly string[]): Promise<CaCe
 }
 
 export async function agentRecipe(options: { baseImage?: string; claude: ClaudeCodePackage; certificates: readonly CaCertificate[] }): Promise<ImageRecipe> {
-  const names = ['paude-agent-init', 'paude-tmux-session', 'paude-tmux-run', 'paude-tmux-attach', 'tmux.conf'];
+  const names = ['paude-agent-init', 'paude-tmux-session', 'paude-tmux-run', 'paude-tmux-attach', 'paude-hook', 'tmux.conf'];
   const [containerfile, ...scripts] = await Promise.all([readFile(new URL('Containerfile', ASSETS), 'utf8'), ...names.map((n) => readFile(new URL(n, ASSETS)))]);
   const files: Record<string, string | Buffer> = { 'certs/.keep': '' };
   names.forEach((n, i) => (files[n] = scripts[i] ?? ''));

@@ -265,3 +265,20 @@ describe('copyClaudeConfig: ownership and modes', () => {
     expect(entry(c, '.claude/commands/run.sh').mode).toBe(0o755);
   });
 });
+
+describe('mergeSettings', () => {
+  it("adds paude's hooks to the user's, event by event, and lets paude's other settings win", async () => {
+    const { mergeSettings } = await import('./claude-config.js');
+    const user = { model: 'opus', apiKeyHelper: 'theirs', hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'mine' }] }], Stop: [] } };
+    const ours = { apiKeyHelper: 'ours', hooks: { PreToolUse: [{ matcher: '*', hooks: [{ type: 'command', command: 'paude-hook pre' }] }], PostToolUse: [{ matcher: '*' }] } };
+    expect(mergeSettings(user, ours)).toEqual({
+      model: 'opus',
+      apiKeyHelper: 'ours',
+      hooks: {
+        PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'mine' }] }, { matcher: '*', hooks: [{ type: 'command', command: 'paude-hook pre' }] }],
+        Stop: [],
+        PostToolUse: [{ matcher: '*' }],
+      },
+    });
+  });
+});

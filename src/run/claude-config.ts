@@ -67,7 +67,7 @@ export async function copyClaudeConfig(options: {
     const json = await readJson(join(options.home, '.claude.json'), warnings);
     if (json) entries.push(file('.claude.json', JSON.stringify(filterClaudeJson(json, options.workspace, options.plugins, removed), null, 2)));
   }
-  entries.push(file('.claude/settings.json', JSON.stringify({ ...settings, ...options.settings }, null, 2)));
+  entries.push(file('.claude/settings.json', JSON.stringify(mergeSettings(settings, options.settings), null, 2)));
   return { entries, removed, warnings };
 }
 
@@ -103,4 +103,20 @@ async function readJson(path: string, warnings: string[]): Promise<Record<string
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** paude's settings over the user's; hooks are added to the user's, not put in their place. */
+export function mergeSettings(user: Record<string, unknown>, ours: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...user, ...ours };
+  const a = user.hooks;
+  const b = ours.hooks;
+  if (a && typeof a === 'object' && !Array.isArray(a) && b && typeof b === 'object' && !Array.isArray(b)) {
+    const hooks: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [event, list] of Object.entries(b as Record<string, unknown>)) {
+      const existing = hooks[event];
+      hooks[event] = Array.isArray(existing) && Array.isArray(list) ? [...(existing as unknown[]), ...(list as unknown[])] : list;
+    }
+    merged.hooks = hooks;
+  }
+  return merged;
 }

@@ -34,7 +34,7 @@ import { directoryEntries } from './tar-dir.js';
 import { otelEnvironment } from '../telemetry/otel-env.js';
 import { OtlpRelay } from '../telemetry/relay.js';
 import { WorkspaceWatch } from '../audit/file-watch.js';
-import { flushSinks, openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
+import { AUDIT_HOOKS, flushSinks, hookSpoolOf, openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
@@ -114,7 +114,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   const ended: { exitCode: number | null; how: string; startedAt?: string } = { exitCode: null, how: 'start failed' };
   const cleanup = async (): Promise<void> => {
     await fileWatch?.stop();
-    if (ended.startedAt) await settleSession(audit, paths, id, ended).catch((error: unknown) => o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`));
+    if (ended.startedAt) await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`));
     await flushSinks(audit);
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true });
@@ -239,7 +239,9 @@ export async function runSession(o: RunOptions): Promise<number> {
     if (backend.remote) await copyWorkspaceIn(backend, id, project.root, sessionDir, [...config.isolate, '.claude'], owner, creds.mounts, o.stdio.stderr);
 
     // The container's own copy of ~/.claude and the project's .claude (nothing goes back).
-    const copy = await copyClaudeConfig({ home, workspace: project.root, owner, plugins: config.plugins, settings: creds.settings, copyHostConfig: config.claude.copyHostConfig });
+    // Claude Code's hooks report each tool use to the audit log (as agent-hook events).
+    const settings = audit ? { ...creds.settings, hooks: AUDIT_HOOKS } : creds.settings;
+    const copy = await copyClaudeConfig({ home, workspace: project.root, owner, plugins: config.plugins, settings, copyHostConfig: config.claude.copyHostConfig });
     for (const w of copy.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
     await backend.copyIntoAgent(id, HOME_IN_CONTAINER, writeTar(copy.entries));
     if (layout.claudeDir) {

@@ -21,7 +21,7 @@ import { SessionScreen } from '../sessions/screen.js';
 import { SessionService, type SessionView } from '../sessions/session-service.js';
 import { sessionDir } from '../sessions/session-record.js';
 import type { DashboardServices } from './services.js';
-import { openAuditLog, recordApproval, recordPolicyChange, settleSession } from '../audit/audit-service.js';
+import { hookSpoolOf, openAuditLog, recordApproval, recordPolicyChange, settleSession } from '../audit/audit-service.js';
 import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
 
 export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, cwd = process.cwd()): DashboardServices {
@@ -236,7 +236,7 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
         sink.resume();
         await pullWorkspace(v.backendHandle, session, v.record.projectRoot, sessionDir(resolved.paths.sessionsDir, session), resolved.paths.dataDir, skip, sink);
       }
-      await settleSession(audit, resolved.paths, session, { exitCode: v.exitCode ?? null, ...(v.started ? { startedAt: v.started } : {}), how: 'removed from the dashboard' });
+      await settleSession(audit, resolved.paths, session, { exitCode: v.exitCode ?? null, ...(v.started ? { startedAt: v.started } : {}), how: 'removed from the dashboard' }, hookSpoolOf(v.backendHandle, session));
       await service.remove(v);
       return `removed ${session}`;
     },

@@ -11,6 +11,8 @@ import { expect, it } from 'vitest';
 import { describeEngines } from '../support/engine-test.js';
 import { execIn } from '../support/exec.js';
 import { testProject } from '../support/workspace.js';
+import { startAnthropicStub } from '../support/anthropic-stub.js';
+import type { EngineHandle } from '../support/engine-test.js';
 
 interface Line {
   id: string;
@@ -18,6 +20,12 @@ interface Line {
   source: string;
   session_id: string;
   data: Record<string, unknown>;
+}
+
+async function gatewayOf(engine: EngineHandle): Promise<string> {
+  const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
+  const ipam = net.IPAM.Config[0];
+  return ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
 }
 
 const parse = (text: string): Line[] =>
@@ -97,5 +105,22 @@ describeEngines('audit log', (engine) => {
     await p.paude(['audit']);
     expect(new Set(received.map((e) => e.id)).size).toBe(received.length);
     expect(received).toHaveLength(3);
+  });
+
+  it('records the commands the real Claude Code ran, reported by its hooks (agent-hook), each once', async () => {
+    const stub = await startAnthropicStub('done', '0.0.0.0', { toolUse: { name: 'Bash', input: { command: 'echo paude-hook-test > hook.txt', description: 'write a file' } } });
+    engine.defer(() => stub.close());
+    const gateway = await gatewayOf(engine);
+    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } } } });
+    Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-fake-for-stub', ANTHROPIC_BASE_URL: `http://stub.test:${stub.port}` });
+    const r = await p.paude(['-p', 'write the file', '--', '--allowedTools', 'Bash']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(join(p.ws, 'hook.txt'), 'utf8')).toBe('paude-hook-test\n');
+    const commands = parse((await p.paude(['audit', '--event', 'command', '--json'])).stdout);
+    expect(commands.map((c) => [c.source, c.data.phase, c.data.tool, c.data.what])).toEqual([
+      ['agent-hook', 'pre', 'Bash', 'echo paude-hook-test > hook.txt'],
+      ['agent-hook', 'post', 'Bash', 'echo paude-hook-test > hook.txt'],
+    ]);
+    expect(typeof commands[1]?.data.duration_ms).toBe('number');
   });
 });

@@ -11,7 +11,22 @@ export interface AnthropicStub {
   close(): Promise<void>;
 }
 
-export async function startAnthropicStub(reply: string, host = '0.0.0.0'): Promise<AnthropicStub> {
+export interface StubOptions {
+  /**
+   * First ask for this tool (when the request offers it and no tool result came back yet), then
+   * answer with the reply: enough for Claude Code to run one tool and finish.
+   */
+  toolUse?: { name: string; input: Record<string, unknown> };
+}
+
+function wantsTool(parsed: unknown, name: string): boolean {
+  const body = parsed as { tools?: Array<{ name?: string }>; messages?: Array<{ content?: unknown }> } | undefined;
+  if (!body?.tools?.some((t) => t.name === name)) return false;
+  const answered = (body.messages ?? []).some((m) => Array.isArray(m.content) && (m.content as Array<{ type?: string }>).some((c) => c.type === 'tool_result'));
+  return !answered;
+}
+
+export async function startAnthropicStub(reply: string, host = '0.0.0.0', options: StubOptions = {}): Promise<AnthropicStub> {
   const requests: AnthropicStub['requests'] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -44,6 +59,16 @@ export async function startAnthropicStub(reply: string, host = '0.0.0.0'): Promi
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       send('message_start', { type: 'message_start', message: { id: 'msg_stub', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
+      if (options.toolUse && wantsTool(parsed, options.toolUse.name)) {
+        const id = `toolu_stub${requests.length}`;
+        send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id, name: options.toolUse.name, input: {} } });
+        send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: JSON.stringify(options.toolUse.input) } });
+        send('content_block_stop', { type: 'content_block_stop', index: 0 });
+        send('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 5 } });
+        send('message_stop', { type: 'message_stop' });
+        res.end();
+        return;
+      }
       send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
       send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: reply } });
       send('content_block_stop', { type: 'content_block_stop', index: 0 });

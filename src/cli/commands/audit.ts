@@ -34,6 +34,8 @@ export function describe(e: AuditEvent): string {
       return `${e.data.decision === 'allow' ? 'approved' : 'refused'} ${e.data.host}:${e.data.port} (${e.data.scope}) by ${e.data.who} (${e.data.from})`;
     case 'network':
       return `${e.data.decision.toUpperCase()} ${e.data.method} ${e.data.host}:${e.data.port} (${e.data.rule}) ${e.data.status} ${e.data.bytes} B`;
+    case 'command':
+      return `${e.data.phase === 'pre' ? 'runs' : e.data.failed ? 'failed' : 'ran'} ${e.data.tool}: ${e.data.what}${e.data.duration_ms === undefined ? '' : ` (${e.data.duration_ms} ms)`}`;
     case 'file':
       return `${e.data.change} ${e.data.path}${e.data.size === undefined ? '' : ` (${e.data.size} B)`}`;
   }

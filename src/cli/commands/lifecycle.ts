@@ -9,7 +9,7 @@ import { quarantined, quickView, type SessionService, type SessionView } from '.
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { AuditLog } from '../../audit/audit-log.js';
-import { flushSinks, openAuditLog, settleSession } from '../../audit/audit-service.js';
+import { flushSinks, hookSpoolOf, openAuditLog, settleSession } from '../../audit/audit-service.js';
 import { OtlpRelay } from '../../telemetry/relay.js';
 import { WorkspaceWatch } from '../../audit/file-watch.js';
 import { otelEnvironment } from '../../telemetry/otel-env.js';
@@ -104,7 +104,7 @@ async function auditLogFor(ctx: CliContext): Promise<AuditLog | undefined> {
 /** Records what the session did that is not recorded yet, and its end, before it goes. */
 async function settle(audit: AuditLog | undefined, service: SessionService, view: SessionView, how: string): Promise<void> {
   const info = view.backendHandle ? await view.backendHandle.inspect(view.id).catch(() => undefined) : undefined;
-  await settleSession(audit, service.paths, view.id, { exitCode: info?.exitCode ?? view.exitCode ?? null, ...(view.started ? { startedAt: view.started } : {}), how }).catch(() => undefined);
+  await settleSession(audit, service.paths, view.id, { exitCode: info?.exitCode ?? view.exitCode ?? null, ...(view.started ? { startedAt: view.started } : {}), how }, hookSpoolOf(view.backendHandle, view.id)).catch(() => undefined);
 }
 
 export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: boolean }): Promise<void> {
@@ -142,7 +142,7 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   files?.start();
   // The session's requests and its end go to the audit log when its command ends.
   await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir }, (code) =>
-    settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }),
+    settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id)),
   );
   await relay?.stop();
   await files?.stop();
