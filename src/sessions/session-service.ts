@@ -270,13 +270,24 @@ async function attachedClients(backend: SessionBackend, id: string): Promise<num
   }
 }
 
+/**
+ * Denied requests in a session's access log. A long-lived service (the dashboard lists every
+ * second) reads each log once and then only what was added.
+ */
+const counters = new Map<string, { follower: LogFollower; blocked: number }>();
 async function blockedCount(dir: string, id: string): Promise<number> {
-  let blocked = 0;
-  const follower = new LogFollower(join(dir, 'proxy', 'log', 'access.log'), (lines) => {
-    for (const l of lines) if (parseAccessLine(l.line, id, l.offset)?.decision === 'deny') blocked++;
-  });
-  await follower.poll();
-  return blocked;
+  const path = join(dir, 'proxy', 'log', 'access.log');
+  let c = counters.get(path);
+  if (!c) {
+    const entry = { follower: undefined as unknown as LogFollower, blocked: 0 };
+    entry.follower = new LogFollower(path, (lines) => {
+      for (const l of lines) if (parseAccessLine(l.line, id, l.offset)?.decision === 'deny') entry.blocked++;
+    });
+    counters.set(path, entry);
+    c = entry;
+  }
+  await c.follower.poll();
+  return c.blocked;
 }
 
 /** Protected paths the guard moved out of the workspace during the session, if any. */
