@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEngines } from '../support/engine-test.js';
 import { execIn } from '../support/exec.js';
+import { gatewayOf } from '../support/workspace.js';
 import { testProject } from '../support/workspace.js';
 import { startAnthropicStub } from '../support/anthropic-stub.js';
-import type { EngineHandle } from '../support/engine-test.js';
 
 interface Line {
   id: string;
@@ -20,12 +20,6 @@ interface Line {
   source: string;
   session_id: string;
   data: Record<string, unknown>;
-}
-
-async function gatewayOf(engine: EngineHandle): Promise<string> {
-  const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
-  const ipam = net.IPAM.Config[0];
-  return ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
 }
 
 const parse = (text: string): Line[] =>

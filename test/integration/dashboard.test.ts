@@ -6,16 +6,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
-import { describeEngines, type EngineHandle } from '../support/engine-test.js';
+import { describeEngines } from '../support/engine-test.js';
 import { execIn } from '../support/exec.js';
 import { runInPty } from '../support/pty.js';
+import { gatewayOf } from '../support/workspace.js';
 import { testProject } from '../support/workspace.js';
-
-async function gatewayOf(engine: EngineHandle): Promise<string> {
-  const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
-  const ipam = net.IPAM.Config[0];
-  return ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
-}
 
 /** An upstream on the engine network's gateway, on a port of its own (no clash with other suites). */
 async function upstream(address: string): Promise<{ port: number; seen: string[]; server: Server }> {

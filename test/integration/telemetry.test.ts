@@ -8,15 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { startAnthropicStub } from '../support/anthropic-stub.js';
-import { describeEngines, type EngineHandle } from '../support/engine-test.js';
+import { describeEngines } from '../support/engine-test.js';
 import { waitFor } from '../support/session-fixture.js';
+import { gatewayOf } from '../support/workspace.js';
 import { testProject } from '../support/workspace.js';
-
-async function gatewayOf(engine: EngineHandle): Promise<string> {
-  const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
-  const ipam = net.IPAM.Config[0];
-  return ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
-}
 
 async function collector(): Promise<{ url: string; received: Array<{ path: string; auth: string | undefined; body: string }>; server: Server }> {
   const received: Array<{ path: string; auth: string | undefined; body: string }> = [];

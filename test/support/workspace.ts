@@ -51,3 +51,11 @@ export async function testProject(engine: EngineHandle, options: ProjectOptions 
   const dataDir = env.PAUDE_DATA_DIR ?? '';
   return { dir, ws, env, dataDir, paude: (args) => runPaude(args, { cwd: ws, env }) };
 }
+
+/** The gateway of the engine's default network: where a test's upstream listens for the proxy. */
+export async function gatewayOf(engine: EngineHandle): Promise<string> {
+  const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
+  const ipam = net.IPAM.Config[0];
+  // Docker's default bridge does not always report its gateway: it is the subnet's first address.
+  return ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
+}
