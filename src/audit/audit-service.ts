@@ -10,7 +10,8 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import { sessionDir } from '../sessions/session-record.js';
 import { actor, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
 import { AuditLog, DEFAULT_LIMITS } from './audit-log.js';
-import { WebhookSink } from './webhook.js';
+import { SpoolSink, webhookSender } from './webhook.js';
+import { DEFAULT_SYSLOG, syslogSender } from './syslog.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 import { readTar } from '../fs/tar-read.js';
 
@@ -24,17 +25,23 @@ type Paths = ResolvedConfig['paths'];
 export function openAuditLog(resolved: Pick<ResolvedConfig, 'paths' | 'config'>): AuditLog | undefined {
   const sinks = resolved.config.audit.sinks;
   const file = sinks.find((s) => s.type === 'file');
-  const hooks = sinks.flatMap((s) => (s.type === 'webhook' ? [s] : []));
-  if (!file && hooks.length === 0) return undefined;
+  const others = sinks.filter((s) => s.type !== 'file');
+  if (!file && others.length === 0) return undefined;
   const dir = (file?.type === 'file' ? file.path : undefined) ?? join(resolved.paths.dataDir, 'audit');
-  const webhooks = hooks.map((h) => new WebhookSink(dir, { url: h.url, ...(h.headers ? { headers: h.headers } : {}) }));
+  const webhooks = others.flatMap((h) =>
+    h.type === 'webhook'
+      ? [new SpoolSink(dir, h.url, webhookSender({ url: h.url, ...(h.headers ? { headers: h.headers } : {}) }))]
+      : h.type === 'syslog'
+        ? [new SpoolSink(dir, `syslog:${h.address ?? DEFAULT_SYSLOG}`, syslogSender(h.address ?? DEFAULT_SYSLOG, h.facility ?? 'local0'))]
+        : [],
+  );
   const limits = file?.type === 'file' ? { maxBytes: file.maxBytes ?? DEFAULT_LIMITS.maxBytes, maxFiles: file.maxFiles ?? DEFAULT_LIMITS.maxFiles } : DEFAULT_LIMITS;
   const log = new AuditLog(dir, limits, webhooks.length ? () => webhooks.forEach((w) => void w.deliver()) : undefined);
   sinksOf.set(log, webhooks);
   return log;
 }
 
-const sinksOf = new WeakMap<AuditLog, WebhookSink[]>();
+const sinksOf = new WeakMap<AuditLog, SpoolSink[]>();
 
 /** Waits (at most `ms`) for the webhooks to take what is pending; never throws. */
 export async function flushSinks(log: AuditLog | undefined, ms = 3000): Promise<void> {

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebhookSink } from './webhook.js';
+import { SpoolSink, webhookSender } from './webhook.js';
 
 describe('WebhookSink', () => {
   const dirs: string[] = [];
@@ -23,12 +23,12 @@ describe('WebhookSink', () => {
       received.push(...(JSON.parse(body) as Array<{ id: string }>).map((e) => e.id));
       return Promise.resolve(204);
     };
-    const sink = new WebhookSink(dir, { url: 'http://hook.test/audit', post });
+    const sink = new SpoolSink(dir, 'http://hook.test/audit', webhookSender({ url: 'http://hook.test/audit', post }));
     expect(await sink.deliver()).toBe(false);
     expect(received).toEqual([]);
     await appendFile(join(dir, 'paude-aaa111.jsonl'), `${ev(3)}\n`);
     up = true;
-    const again = new WebhookSink(dir, { url: 'http://hook.test/audit', post });
+    const again = new SpoolSink(dir, 'http://hook.test/audit', webhookSender({ url: 'http://hook.test/audit', post }));
     expect(await again.deliver()).toBe(true);
     expect(await again.deliver()).toBe(true);
     expect(received).toEqual(['e1', 'e2', 'e3']);

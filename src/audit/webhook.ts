@@ -1,6 +1,6 @@
 /**
- * The webhook sink: audit events POSTed (a JSON array per batch, in order) to a URL. The audit
- * files are the spool: a cursor per file (byte offset of the first event not yet delivered)
+ * Sinks beyond the file: audit events delivered in order to a webhook (a JSON array per batch,
+ * POSTed) or syslog (syslog.ts). The audit files are the spool: a cursor per file (byte offset of the first event not yet delivered)
  * is kept next to them and advanced only after the receiver answered 2xx, so an outage delays
  * events and loses none; whichever paude runs next carries on. Deliveries never block a
  * session: they run in the background with a timeout, and what a process could not deliver
@@ -24,7 +24,20 @@ export interface WebhookOptions {
   timeoutMs?: number;
 }
 
-export class WebhookSink {
+/** Delivers a batch of event lines (JSON, in order); resolves true when they were taken. */
+export type Sender = (lines: string[]) => Promise<boolean>;
+
+/** The webhook: a JSON array per batch, POSTed; 2xx means taken. */
+export function webhookSender(options: WebhookOptions): Sender {
+  const post = options.post ?? ((url, body, headers) => defaultPost(url, body, headers, options.timeoutMs ?? 10_000));
+  return async (lines) => {
+    const status = await post(options.url, `[${lines.join(',')}]`, { 'content-type': 'application/json', ...options.headers }).catch(() => 0);
+    return status >= 200 && status < 300;
+  };
+}
+
+/** A sink fed from the audit files (its spool); the key names its cursor (one per destination). */
+export class SpoolSink {
   private running: Promise<boolean> | undefined;
   private again = false;
   private retry: NodeJS.Timeout | undefined;
@@ -32,11 +45,12 @@ export class WebhookSink {
 
   constructor(
     private readonly dir: string,
-    private readonly options: WebhookOptions,
+    private readonly key: string,
+    private readonly send: Sender,
   ) {}
 
   private get cursorFile(): string {
-    return join(this.dir, `.webhook-${createHash('sha256').update(this.options.url).digest('hex').slice(0, 12)}.json`);
+    return join(this.dir, `.sink-${createHash('sha256').update(this.key).digest('hex').slice(0, 12)}.json`);
   }
 
   private async cursor(): Promise<Record<string, number>> {
@@ -88,7 +102,6 @@ export class WebhookSink {
   private async run(): Promise<boolean> {
     const offsets = await this.cursor();
     const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => n.endsWith('.jsonl') && !n.startsWith('.') && !/\.[0-9]+\.jsonl$/.test(n)).sort();
-    const post = this.options.post ?? ((url, body, headers) => defaultPost(url, body, headers, this.options.timeoutMs ?? 10_000));
     for (const name of names) {
       const file = join(this.dir, name);
       const size = (await stat(file).catch(() => undefined))?.size ?? 0;
@@ -107,9 +120,7 @@ export class WebhookSink {
         const end = chunk.lastIndexOf(0x0a);
         if (end === -1) break; // a line still being written
         const lines = chunk.subarray(0, end).toString('utf8').split('\n').filter(Boolean);
-        const body = `[${lines.join(',')}]`;
-        const status = await post(this.options.url, body, { 'content-type': 'application/json', ...this.options.headers }).catch(() => 0);
-        if (status < 200 || status >= 300) {
+        if (!(await this.send(lines).catch(() => false))) {
           await this.save(offsets);
           return false;
         }

@@ -128,7 +128,15 @@ const auditSink = z.discriminatedUnion('type', [
     maxBytes: z.number().int().min(4096).optional(),
     maxFiles: z.number().int().min(1).max(100).optional(),
   }),
-  z.strictObject({ type: z.literal('syslog'), address: z.string().min(1).optional(), facility: z.string().min(1).optional() }),
+  z.strictObject({
+    type: z.literal('syslog'),
+    address: z
+      .string()
+      .regex(/^(udp|tcp):\/\/[^/\s]+$/, { message: 'expected udp://host[:port] or tcp://host[:port]' })
+      .optional()
+      .describe('where syslog listens (default udp://127.0.0.1:514)'),
+    facility: z.enum(['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']).optional().describe('syslog facility (default local0)'),
+  }),
   z.strictObject({ type: z.literal('webhook'), url: httpUrl, headers: z.record(z.string(), z.string()).optional() }),
 ]);
 

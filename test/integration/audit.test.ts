@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -73,7 +74,7 @@ describeEngines('audit log', (engine) => {
     expect(file.filter((e) => e.event === 'session.end')).toEqual([expect.objectContaining({ data: expect.objectContaining({ how: 'stopped and removed' }) as unknown })]);
   });
 
-  it('delivers to a webhook that was down during the session, every event once, when it is back', async () => {
+  it('delivers to a webhook that was down during the session, every event once, when it is back; and to syslog', async () => {
     let up = false;
     const received: Line[] = [];
     const server = createServer((req, res) => {
@@ -88,7 +89,13 @@ describeEngines('audit log', (engine) => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     engine.defer(() => new Promise((r) => server.close(r)));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/audit`;
-    const p = await testProject(engine, { config: { audit: { sinks: [{ type: 'file' }, { type: 'webhook', url }] } } });
+    // And a syslog collector (TCP), which is up all along.
+    let syslog = '';
+    const collector = createNetServer((sock) => sock.on('data', (d: Buffer) => (syslog += d.toString())));
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    engine.defer(() => new Promise((r) => collector.close(r)));
+    const syslogAt = `tcp://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    const p = await testProject(engine, { config: { audit: { sinks: [{ type: 'file' }, { type: 'webhook', url }, { type: 'syslog', address: syslogAt, facility: 'auth' }] } } });
     const r = await p.paude(['--shell', '--', 'sh', '-c', 'curl -s -o /dev/null -x http://127.0.0.1:3128 http://nowhere.test/; exit 0']);
     expect(r.code, r.stderr).toBe(0);
     expect(received).toEqual([]);
@@ -99,6 +106,8 @@ describeEngines('audit log', (engine) => {
     await p.paude(['audit']);
     expect(new Set(received.map((e) => e.id)).size).toBe(received.length);
     expect(received).toHaveLength(3);
+    // syslog got the same three, as RFC 5424 messages with the event type as MSGID.
+    expect([...syslog.matchAll(/<38>1 \S+ \S+ paude \d+ (session\.start|network|session\.end) - /g)].map((m) => m[1])).toEqual(['session.start', 'network', 'session.end']);
   });
 
   it('records the commands the real Claude Code ran, reported by its hooks (agent-hook), each once', async () => {
