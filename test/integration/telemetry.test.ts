@@ -12,6 +12,7 @@ import { describeEngines } from '../support/engine-test.js';
 import { waitFor } from '../support/session-fixture.js';
 import { gatewayOf } from '../support/workspace.js';
 import { testProject } from '../support/workspace.js';
+import { runInPty } from '../support/pty.js';
 
 async function collector(): Promise<{ url: string; received: Array<{ path: string; auth: string | undefined; body: string }>; server: Server }> {
   const received: Array<{ path: string; auth: string | undefined; body: string }> = [];
@@ -34,7 +35,7 @@ interface Row {
 }
 
 describeEngines('telemetry relay', (engine) => {
-  it('counts the real Claude Code’s tokens for paude sessions and the audit log, and forwards them to the collector', async () => {
+  it('counts the real Claude Code’s tokens for paude sessions, the dashboard and the audit log, and forwards them to the collector', async () => {
     const stub = await startAnthropicStub('hello from the stub model');
     engine.defer(() => stub.close());
     const otlp = await collector();
@@ -63,6 +64,18 @@ describeEngines('telemetry relay', (engine) => {
     expect(metrics.some((m) => m.body.includes('claude_code.token.usage'))).toBe(true);
     expect(metrics[0]?.body).toContain(`"paude.session_id","value":{"stringValue":"${id}"}`);
     expect(metrics[0]?.auth).toBe('Bearer collector-secret');
+
+    // The dashboard's Tokens view shows them too.
+    const ui = runInPty(['ui', '--session', id], { cwd: p.ws, env: p.env, cols: 110, rows: 30 });
+    try {
+      await ui.waitFor(new RegExp(`${id}\\s+stopped`), 30_000);
+      ui.write('4');
+      await ui.waitFor(new RegExp(`${id}\\s+${12 * calls}\\s+${5 * calls}\\s`));
+      ui.write('q');
+      expect(await ui.exit).toBe(0);
+    } finally {
+      ui.pty.kill();
+    }
 
     // The session's end in the audit log carries the same tokens.
     expect((await p.paude(['rm', id])).code).toBe(0);
