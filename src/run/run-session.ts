@@ -22,8 +22,8 @@ import { agentCredentials, SECRETS_DIR } from './credentials.js';
 import { newSessionId } from './session-id.js';
 import { sessionImages } from './session-images.js';
 import { passthrough, type Stdio } from './terminal.js';
-import { PROTECTED_PATHS, workspaceLayout } from './workspace-mounts.js';
-import { copyWorkspaceIn, pullWorkspace } from '../sync/session-sync.js';
+import { workspaceLayout } from './workspace-mounts.js';
+import { copyWorkspaceIn, neverSyncedBack, pullWorkspace } from '../sync/session-sync.js';
 import { StateBridge } from '../sessions/state-bridge.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import { applyClaudeChange, claudeChanges } from './claude-sync.js';
@@ -103,7 +103,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   const labels = { ...o.labels };
 
   // What never comes back from a remote session's copy of the workspace.
-  const remoteSkip = [...PROTECTED_PATHS, ...config.protect, ...config.isolate, '.claude'];
+  const remoteSkip = neverSyncedBack(config);
   const quarantine = join(paths.dataDir, 'quarantine', id);
   const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
   guard.start();

@@ -9,10 +9,25 @@ import type { Mount, SessionBackend } from '../backends/session-backend.js';
 import { writeTar, type ContextEntry } from '../images/build-context.js';
 import { readTar } from '../fs/tar-read.js';
 import { directoryEntries } from '../run/tar-dir.js';
-import { agentSide, applyToHost, planSync, pushEntries, readBase, scanHost, skipUnder, writeBase, type SyncPlan } from './workspace-sync.js';
+import { agentSide, applyToHost, planSync, pushEntries, readBase, scanHost, skipUnder, writeBase, type Manifest, type Side, type SyncPlan } from './workspace-sync.js';
 import { readFile } from 'node:fs/promises';
+import { PROTECTED_PATHS } from '../run/workspace-mounts.js';
 
 export const baseFile = (sessionDir: string): string => join(sessionDir, 'sync-base.json');
+
+/** What never comes back from a session's copy of the workspace: protected and isolated paths, .claude/. */
+export function neverSyncedBack(config: { protect: readonly string[]; isolate: readonly string[] }): string[] {
+  return [...PROTECTED_PATHS, ...config.protect, ...config.isolate, '.claude'];
+}
+
+/** The three states a sync compares: the last agreed base, the agent's copy, the host's. */
+async function sides(backend: SessionBackend, id: string, root: string, sessionDir: string, skip: readonly string[]): Promise<{ base: Manifest; agent: Side; host: Side }> {
+  const skipper = skipUnder(skip);
+  const base = await readBase(baseFile(sessionDir));
+  const agent = agentSide(readTar(await backend.copyFromAgent(id, root)), skipper);
+  const host = await scanHost(root, skipper);
+  return { base, agent, host };
+}
 export const conflictDir = (dataDir: string, id: string): string => join(dataDir, 'sync-conflicts', id);
 
 /** Copies the workspace (less `skip`) and the credential files into a remote agent before it starts. */
@@ -65,10 +80,7 @@ export async function pullWorkspace(
   out: NodeJS.WritableStream,
   options: { dryRun?: boolean } = {},
 ): Promise<SyncReport> {
-  const skipper = skipUnder(skip);
-  const base = await readBase(baseFile(sessionDir));
-  const agent = agentSide(readTar(await backend.copyFromAgent(id, root)), skipper);
-  const host = await scanHost(root, skipper);
+  const { base, agent, host } = await sides(backend, id, root, sessionDir, skip);
   const plan = planSync(base, agent.manifest, host.manifest);
   const conflictsAt = conflictDir(dataDir, id);
   if (!options.dryRun) {
@@ -90,10 +102,7 @@ export async function pushWorkspace(
   out: NodeJS.WritableStream,
   options: { dryRun?: boolean } = {},
 ): Promise<SyncReport> {
-  const skipper = skipUnder(skip);
-  const base = await readBase(baseFile(sessionDir));
-  const agent = agentSide(readTar(await backend.copyFromAgent(id, root)), skipper);
-  const host = await scanHost(root, skipper);
+  const { base, agent, host } = await sides(backend, id, root, sessionDir, skip);
   const plan = planSync(base, host.manifest, agent.manifest);
   if (!options.dryRun) {
     const writes = await pushEntries(plan, host, '.', owner);

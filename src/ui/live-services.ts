@@ -229,9 +229,8 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
       const v = view(session);
       // A remote session's copy of the workspace is brought back first, as paude rm does.
       if (v.backendHandle?.remote && v.record) {
-        const { pullWorkspace } = await import('../sync/session-sync.js');
-        const { PROTECTED_PATHS } = await import('../run/workspace-mounts.js');
-        const skip = [...PROTECTED_PATHS, ...resolved.config.protect, ...resolved.config.isolate, '.claude'];
+        const { neverSyncedBack, pullWorkspace } = await import('../sync/session-sync.js');
+        const skip = neverSyncedBack(resolved.config);
         const sink = new PassThrough();
         sink.resume();
         await pullWorkspace(v.backendHandle, session, v.record.projectRoot, sessionDir(resolved.paths.sessionsDir, session), resolved.paths.dataDir, skip, sink);

@@ -151,9 +151,9 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
 
 /** The paths that never come back from a remote session (protected, isolated, .claude). */
 async function syncSkip(ctx: CliContext, root: string): Promise<string[]> {
-  const { PROTECTED_PATHS } = await import('../../run/workspace-mounts.js');
+  const { neverSyncedBack } = await import('../../sync/session-sync.js');
   const resolved = await loadConfig({ cwd: root, env: ctx.env, trust: 'ignore' }).catch(() => loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' }));
-  return [...PROTECTED_PATHS, ...resolved.config.protect, ...resolved.config.isolate, '.claude'];
+  return neverSyncedBack(resolved.config);
 }
 
 /** paude sync [SESSION] [--push] [--dry-run]: a remote session's workspace and this host's. */

@@ -3,19 +3,8 @@ import { loadConfig } from '../../config/load-config.js';
 import { SessionService, type SessionView } from '../../sessions/session-service.js';
 import type { CliContext } from '../program.js';
 
-export interface SessionRow {
-  id: string;
-  status: SessionView['status'];
-  detail?: string;
-  backend: string;
-  started?: string;
-  workspace?: string;
-  network?: string;
-  blocked: number;
-  exitCode?: number;
-  clients?: number;
-  tokens?: { input: number; output: number; cacheRead: number; cacheCreation: number; costUsd: number };
-}
+/** A session as `paude sessions --json` prints it: the view without the handles. */
+export type SessionRow = Omit<SessionView, 'endpoint' | 'record' | 'summary' | 'backendHandle'>;
 
 export async function sessionService(ctx: CliContext): Promise<SessionService> {
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
@@ -28,19 +17,7 @@ export async function sessions(ctx: CliContext, opts: { json?: boolean; all?: bo
   for (const w of list.warnings) ctx.stderr.write(`paude: warning: ${w}\n`);
   for (const u of list.unreachable) ctx.stderr.write(`paude: warning: ${u}; its sessions are not listed\n`);
   const shown = list.sessions.filter((s) => opts.all || s.status !== 'stopped');
-  const rows: SessionRow[] = shown.map((s) => ({
-    id: s.id,
-    status: s.status,
-    ...(s.detail ? { detail: s.detail } : {}),
-    backend: s.backend,
-    ...(s.started ? { started: s.started } : {}),
-    ...(s.workspace ? { workspace: s.workspace } : {}),
-    ...(s.network ? { network: s.network } : {}),
-    blocked: s.blocked,
-    ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}),
-    ...(s.clients !== undefined ? { clients: s.clients } : {}),
-    ...(s.tokens ? { tokens: s.tokens } : {}),
-  }));
+  const rows: SessionRow[] = shown.map(({ endpoint: _e, record: _r, summary: _s, backendHandle: _b, ...row }) => row);
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
