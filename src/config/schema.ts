@@ -132,7 +132,7 @@ const auditSink = z.discriminatedUnion('type', [
     type: z.literal('syslog'),
     address: z
       .string()
-      .regex(/^(udp|tcp):\/\/[^/\s]+$/, { message: 'expected udp://host[:port] or tcp://host[:port]' })
+      .regex(/^(udp|tcp):\/\/[^/\s]+$/, { message: 'udp://host[:port] or tcp://host[:port]' })
       .optional()
       .describe('where syslog listens (default udp://127.0.0.1:514)'),
     facility: z.enum(['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']).optional().describe('syslog facility (default local0)'),
@@ -144,7 +144,7 @@ const sessions = z.strictObject({
   idleTimeoutMinutes: z.number().min(0).optional().describe('stop a session nobody is attached to and whose screen has not changed for this many minutes (0: never); its state is kept'),
   detachKeys: z
     .string()
-    .regex(DETACH_KEY_PATTERN, { message: `expected ${DETACH_KEY_HELP}` })
+    .regex(DETACH_KEY_PATTERN, { message: DETACH_KEY_HELP })
     .optional()
     .describe('the key that detaches from a session and leaves it running (ctrl-<key>, alt-<key> or f1..f12)'),
 });
