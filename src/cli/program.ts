@@ -133,7 +133,7 @@ export function buildProgram(ctx: CliContext): Command {
 
   program
     .command('sessions')
-    .description('the sessions on every engine that answers: status, backend, age, workspace, network mode, blocked requests')
+    .description('the sessions on every engine that answers: status, backend, age, workspace, network mode, blocked requests, tokens')
     .option('--json', 'machine-readable output')
     .option('-a, --all', 'also the stopped sessions')
     .action(async (opts: { json?: boolean; all?: boolean }) => {
@@ -197,7 +197,7 @@ export function buildProgram(ctx: CliContext): Command {
 
   program
     .command('audit')
-    .description("the sessions' stories: starts and ends, policy changes and approvals (who, scope, from where), the proxy's requests")
+    .description("the sessions' stories: starts and ends, policy changes and approvals (who, scope, from where), the proxy's requests, the agent's commands (as its hooks report them), file changes")
     .argument('[session]', 'one session (id or unique prefix)')
     .option('--since <when>', 'only events since then: 30s, 15m, 2h, 7d, or a date/time')
     .option('--event <type>', 'only these events (repeatable or comma separated): session.start, session.end, policy.change, approval, network', collect<string>, [])
