@@ -231,7 +231,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       fileWatch.start();
     }
     if (relayed) {
-      relay = new OtlpRelay(join(sessionDir, 'proxy'), sessionDir, otel.forward ? { forwardTo: otel.forward.endpoint, headers: otel.forward.headers } : {});
+      relay = new OtlpRelay(join(sessionDir, 'proxy'), sessionDir, otel.forward ? { forwardTo: otel.forward.endpoint, protocol: otel.forward.protocol, headers: otel.forward.headers, spoolDir: join(paths.dataDir, 'otlp-spool') } : {});
       await relay.start();
     }
     const owner = { uid: agentUser.uid, gid: agentUser.gid };

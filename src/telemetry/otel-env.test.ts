@@ -27,6 +27,21 @@ describe('otelEnvironment', () => {
     expect(out.allow).toEqual(['otel.example.com']);
   });
 
+  it('through the relay, asks the agent for protobuf when the collector takes protobuf or gRPC, JSON otherwise', () => {
+    const c = defaultConfig();
+    const relayed = (protocol?: 'grpc' | 'http/protobuf' | 'http/json', env: NodeJS.ProcessEnv = {}) => {
+      c.telemetry.otel = { enabled: true, endpoint: 'http://collector.corp:4317', ...(protocol ? { protocol } : {}) };
+      return otelEnvironment(c, env, session, true);
+    };
+    expect(relayed('grpc').env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/protobuf');
+    expect(relayed('grpc').forward).toEqual({ endpoint: 'http://collector.corp:4317', protocol: 'grpc', headers: {} });
+    expect(relayed().forward?.protocol).toBe('http/protobuf'); // OTLP's default
+    expect(relayed(undefined, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/json');
+    expect(relayed('http/json').env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
+    // Nothing to forward to: JSON, the cheapest to count.
+    expect(otelEnvironment(defaultConfig(), {}, session, true).env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/json');
+  });
+
   it('changes nothing when telemetry is off and no OTEL_ variable is set', () => {
     expect(otelEnvironment(defaultConfig(), { PATH: '/usr/bin' }, session)).toEqual({ env: {}, allow: [] });
   });

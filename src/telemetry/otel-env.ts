@@ -7,14 +7,17 @@
  */
 import type { EffectiveConfig } from '../config/defaults.js';
 import { allowEntryForUrl } from '../run/credentials.js';
+import type { OtlpProtocol } from './forward.js';
 import { AGENT_OTLP_PORT } from './relay.js';
+
+const PROTOCOLS = new Set<string>(['http/json', 'http/protobuf', 'grpc']);
 
 export interface OtelSetup {
   env: Record<string, string>;
   /** Allowlist entries for the collector. */
   allow: string[];
   /** With the relay: where it forwards to, and the collector's headers (kept on the host). */
-  forward?: { endpoint: string; headers: Record<string, string> };
+  forward?: { endpoint: string; protocol: OtlpProtocol; headers: Record<string, string> };
 }
 
 export interface SessionFacts {
@@ -71,22 +74,26 @@ function relayEnvironment(config: EffectiveConfig, hostEnv: NodeJS.ProcessEnv, s
   const direct = otelEnvironment(config, hostEnv, session, false);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(direct.env)) if (!COLLECTOR_ONLY.has(k)) env[k] = v;
+  const endpoint = config.telemetry.otel.enabled ? (config.telemetry.otel.endpoint ?? hostEnv.OTEL_EXPORTER_OTLP_ENDPOINT) : hostEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const inherited = hostEnv.OTEL_EXPORTER_OTLP_PROTOCOL ?? '';
+  const protocol: OtlpProtocol = (config.telemetry.otel.enabled ? config.telemetry.otel.protocol : undefined) ?? (PROTOCOLS.has(inherited) ? (inherited as OtlpProtocol) : 'http/protobuf');
   Object.assign(env, {
     CLAUDE_CODE_ENABLE_TELEMETRY: '1',
     OTEL_METRICS_EXPORTER: 'otlp',
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    // The relay forwards bodies as they come: protobuf for a protobuf or gRPC collector, JSON
+    // otherwise (and when nothing is forwarded: the cheapest to count).
+    OTEL_EXPORTER_OTLP_PROTOCOL: endpoint && protocol !== 'http/json' ? 'http/protobuf' : 'http/json',
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${AGENT_OTLP_PORT}`,
     OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'cumulative',
     OTEL_METRIC_EXPORT_INTERVAL: env.OTEL_METRIC_EXPORT_INTERVAL ?? '10000',
     PAUDE_OTEL_PORT: String(AGENT_OTLP_PORT),
   });
   env.OTEL_RESOURCE_ATTRIBUTES ??= `paude.session_id=${encode(session.id)},paude.workspace=${encode(session.workspace)},paude.backend=${encode(session.backend)},paude.network_mode=${encode(session.networkMode)}`;
-  const endpoint = config.telemetry.otel.enabled ? (config.telemetry.otel.endpoint ?? hostEnv.OTEL_EXPORTER_OTLP_ENDPOINT) : hostEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
   const headers = Object.fromEntries(
     (hostEnv.OTEL_EXPORTER_OTLP_HEADERS ?? '')
       .split(',')
       .filter((p) => p.includes('='))
       .map((p) => [decodeURIComponent(p.slice(0, p.indexOf('=')).trim()), decodeURIComponent(p.slice(p.indexOf('=') + 1).trim())]),
   );
-  return { env, allow: [], ...(endpoint ? { forward: { endpoint, headers } } : {}) };
+  return { env, allow: [], ...(endpoint ? { forward: { endpoint, protocol, headers } } : {}) };
 }

@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { expect, it } from 'vitest';
 import { startAnthropicStub } from '../support/anthropic-stub.js';
 import { describeEngines } from '../support/engine-test.js';
@@ -41,7 +42,7 @@ describeEngines('telemetry relay', (engine) => {
     const otlp = await collector();
     engine.defer(() => new Promise((r) => otlp.server.close(r)));
     const gateway = await gatewayOf(engine);
-    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } }, telemetry: { otel: { enabled: true, endpoint: otlp.url } } } });
+    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } }, telemetry: { otel: { enabled: true, endpoint: otlp.url, protocol: 'http/json' } } } });
     Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-fake-for-stub', ANTHROPIC_BASE_URL: `http://stub.test:${stub.port}`, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20collector-secret' });
 
     // Claude Code runs detached (its session stays for paude sessions to show), then ends.
@@ -81,6 +82,45 @@ describeEngines('telemetry relay', (engine) => {
     expect((await p.paude(['rm', id])).code).toBe(0);
     const ends = (await p.paude(['audit', id, '--event', 'session.end', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { data: { tokens?: Record<string, number> } });
     expect(ends[0]?.data.tokens).toMatchObject({ input: 12 * calls, output: 5 * calls });
+  });
+
+  it('counts protobuf exports and forwards them to a gRPC collector', async () => {
+    const stub = await startAnthropicStub('hello over grpc');
+    engine.defer(() => stub.close());
+    const got: Array<{ service: string; auth: string | undefined; body: Buffer }> = [];
+    const server = new grpc.Server();
+    const identity = (b: Buffer): Buffer => b;
+    for (const service of ['metrics.v1.MetricsService', 'logs.v1.LogsService']) {
+      server.register(
+        `/opentelemetry.proto.collector.${service}/Export`,
+        (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+          got.push({ service, auth: call.metadata.get('authorization')[0]?.toString(), body: call.request });
+          callback(null, Buffer.alloc(0));
+        },
+        identity,
+        identity,
+        'unary',
+      );
+    }
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    engine.defer(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+    const gateway = await gatewayOf(engine);
+    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } }, telemetry: { otel: { enabled: true, endpoint: `http://127.0.0.1:${port}`, protocol: 'grpc' } } } });
+    Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-fake-for-stub', ANTHROPIC_BASE_URL: `http://stub.test:${stub.port}`, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20grpc-secret' });
+
+    const run = await p.paude(['-p', 'say hello']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('hello over grpc');
+    const calls = stub.requests.filter((q) => q.path.startsWith('/v1/messages') && !q.path.includes('count_tokens')).length;
+    // A foreground session is gone when it ends; its end in the audit log has the tokens.
+    const ends = (await p.paude(['audit', '--event', 'session.end', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { session_id: string; data: { tokens?: Record<string, number> } });
+    expect(ends).toHaveLength(1);
+    expect(ends[0]?.data.tokens).toMatchObject({ input: 12 * calls, output: 5 * calls });
+    const metrics = got.filter((g) => g.service.startsWith('metrics'));
+    expect(metrics.length).toBeGreaterThan(0);
+    expect(metrics[0]?.auth).toBe('Bearer grpc-secret');
+    // Protobuf carries strings as they are: the session's attribute is in the bytes.
+    expect(metrics.some((m) => m.body.includes('claude_code.token.usage') && m.body.includes('paude.session_id') && m.body.includes(ends[0]?.session_id ?? '?'))).toBe(true);
   });
 
   it('keeps the collector’s address and headers out of the agent', async () => {
