@@ -115,8 +115,9 @@ const certificates = z.strictObject({
 
 const otel = z.strictObject({
   enabled: z.boolean().optional().describe("export the agent's OpenTelemetry metrics and logs"),
-  endpoint: httpUrl.optional().describe('OTLP collector URL; its host is added to the allowlist'),
-  protocol: z.enum(['grpc', 'http/protobuf', 'http/json']).optional().describe('OTLP protocol (default http/protobuf)'),
+  endpoint: httpUrl.optional().describe("OTLP collector URL (local engines: paude's relay forwards to it; remote engines: added to the allowlist)"),
+  protocol: z.enum(['grpc', 'http/protobuf', 'http/json']).optional().describe("the collector's OTLP protocol (default http/protobuf)"),
+  traces: z.boolean().optional().describe("also export Claude Code's traces (its beta tracing: one span per model call and tool)"),
   service_name: z.string().min(1).optional().describe('service.name of the exported telemetry'),
   attributes: z.record(z.string(), z.string()).optional().describe('extra resource attributes'),
 });

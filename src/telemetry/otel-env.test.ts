@@ -38,6 +38,9 @@ describe('otelEnvironment', () => {
     expect(relayed().forward?.protocol).toBe('http/protobuf'); // OTLP's default
     expect(relayed(undefined, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/json');
     expect(relayed('http/json').env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
+    expect(relayed('http/json').env.OTEL_TRACES_EXPORTER).toBeUndefined();
+    c.telemetry.otel = { enabled: true, endpoint: 'http://mlflow.corp:5000', traces: true };
+    expect(otelEnvironment(c, {}, session, true).env).toMatchObject({ OTEL_TRACES_EXPORTER: 'otlp', CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: '1', OTEL_LOGS_EXPORTER: 'otlp' });
     // Nothing to forward to: JSON, the cheapest to count.
     expect(otelEnvironment(defaultConfig(), {}, session, true).env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe('http/json');
   });

@@ -51,6 +51,10 @@ export function otelEnvironment(config: EffectiveConfig, hostEnv: NodeJS.Process
   env.OTEL_METRICS_EXPORTER = 'otlp';
   env.OTEL_LOGS_EXPORTER = 'otlp';
   if (o.protocol) env.OTEL_EXPORTER_OTLP_PROTOCOL = o.protocol;
+  if (o.traces) {
+    env.OTEL_TRACES_EXPORTER = 'otlp';
+    env.CLAUDE_CODE_ENHANCED_TELEMETRY_BETA = '1';
+  }
   if (o.endpoint) {
     env.OTEL_EXPORTER_OTLP_ENDPOINT = o.endpoint;
     const entry = allowEntryForUrl(o.endpoint);

@@ -42,7 +42,7 @@ describeEngines('telemetry relay', (engine) => {
     const otlp = await collector();
     engine.defer(() => new Promise((r) => otlp.server.close(r)));
     const gateway = await gatewayOf(engine);
-    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } }, telemetry: { otel: { enabled: true, endpoint: otlp.url, protocol: 'http/json' } } } });
+    const p = await testProject(engine, { config: { network: { hosts: { 'stub.test': gateway } }, telemetry: { otel: { enabled: true, endpoint: otlp.url, protocol: 'http/json', traces: true } } } });
     Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-fake-for-stub', ANTHROPIC_BASE_URL: `http://stub.test:${stub.port}`, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20collector-secret' });
 
     // Claude Code runs detached (its session stays for paude sessions to show), then ends.
@@ -65,6 +65,10 @@ describeEngines('telemetry relay', (engine) => {
     expect(metrics.some((m) => m.body.includes('claude_code.token.usage'))).toBe(true);
     expect(metrics[0]?.body).toContain(`"paude.session_id","value":{"stringValue":"${id}"}`);
     expect(metrics[0]?.auth).toBe('Bearer collector-secret');
+    // With traces on, Claude Code's spans come the same way (what MLflow ingests).
+    const traces = otlp.received.filter((r) => r.path === '/v1/traces');
+    expect(traces.length).toBeGreaterThan(0);
+    expect(traces.some((t) => t.body.includes(`"paude.session_id","value":{"stringValue":"${id}"}`))).toBe(true);
 
     // The dashboard's Tokens view shows them too.
     const ui = runInPty(['ui', '--session', id], { cwd: p.ws, env: p.env, cols: 110, rows: 30 });
