@@ -63,8 +63,17 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
     ...base,
     event: z.literal('file'),
     source: z.literal('host'),
-    /** A change in the workspace, seen from the host (local engines) while paude watched. */
-    data: z.strictObject({ path: z.string(), change: z.enum(['created', 'modified', 'deleted']), size: z.number().int().nonnegative().optional() }),
+    /**
+     * A change in the workspace, seen from the host (local engines). `unwatched`: it happened
+     * while no paude watched and was found by comparing with the last look; `mtime` says when.
+     */
+    data: z.strictObject({
+      path: z.string(),
+      change: z.enum(['created', 'modified', 'deleted']),
+      size: z.number().int().nonnegative().optional(),
+      mtime: z.string().optional(),
+      unwatched: z.literal(true).optional(),
+    }),
   }),
   z.strictObject({
     ...base,

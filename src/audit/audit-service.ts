@@ -14,6 +14,7 @@ import { SpoolSink, webhookSender } from './webhook.js';
 import { DEFAULT_SYSLOG, syslogSender } from './syslog.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 import { readTar } from '../fs/tar-read.js';
+import { catchUpFiles } from './file-watch.js';
 
 type Paths = ResolvedConfig['paths'];
 
@@ -96,6 +97,8 @@ export async function settleSession(
   const spool = await hookSpool?.().catch(() => undefined);
   if (spool) await log.backfillHooks(id, spool);
   if (!end || (await log.has(id, `${id}:end`))) return;
+  // Workspace changes since the last look, when its keeper was not there to see them.
+  await catchUpFiles(log, id, sessionDir(paths.sessionsDir, id)).catch(() => 0);
   const duration = end.startedAt ? Math.max(0, Date.now() - Date.parse(end.startedAt)) : 0;
   const t = await readTokenTotals(sessionDir(paths.sessionsDir, id));
   const tokens = t ? { tokens: { input: t.input, output: t.output, cache_read: t.cacheRead, cache_creation: t.cacheCreation, cost_usd: t.costUsd } } : {};

@@ -227,7 +227,7 @@ export async function runSession(o: RunOptions): Promise<number> {
 
     // Workspace changes seen from the host (a local engine writes the directory itself).
     if (audit && !backend.remote) {
-      fileWatch = new WorkspaceWatch(audit, id, project.root, [...config.isolate, '.claude']);
+      fileWatch = new WorkspaceWatch(audit, id, project.root, [...config.isolate, '.claude'], sessionDir);
       fileWatch.start();
     }
     if (relayed) {

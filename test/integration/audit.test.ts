@@ -14,6 +14,8 @@ import { execIn } from '../support/exec.js';
 import { gatewayOf } from '../support/workspace.js';
 import { testProject } from '../support/workspace.js';
 import { startAnthropicStub } from '../support/anthropic-stub.js';
+import { waitFor } from '../support/session-fixture.js';
+import { liveOwner } from '../../src/sessions/owner.js';
 
 interface Line {
   id: string;
@@ -72,6 +74,26 @@ describeEngines('audit log', (engine) => {
     expect(file.find((e) => e.event === 'policy.change')).toMatchObject({ data: { effect: 'allow', entry: 'three.test', scope: 'session', from: 'cli', sessions: [id] } });
     expect(String(file.find((e) => e.event === 'policy.change')?.data.who)).toMatch(/@/);
     expect(file.filter((e) => e.event === 'session.end')).toEqual([expect.objectContaining({ data: expect.objectContaining({ how: 'stopped and removed' }) as unknown })]);
+  });
+
+  it('records workspace changes made while the session’s keeper was dead, once, when the session is settled', async () => {
+    const p = await testProject(engine);
+    const start = await p.paude(['--detach', '--shell']);
+    expect(start.code, start.stderr).toBe(0);
+    const id = start.stdout.trim();
+    const dir = join(p.dataDir, 'sessions', id);
+    // The keeper has looked at the workspace once it wrote its manifest.
+    await waitFor(async () => (await readFile(join(dir, 'files.json'), 'utf8').catch(() => '')).includes('"files"') || undefined, 20_000);
+    const keeper = await liveOwner(dir, 'keeper');
+    expect(keeper).toBeDefined();
+    process.kill(keeper ?? 0, 'SIGKILL');
+    await waitFor(async () => ((await liveOwner(dir, 'keeper')) === undefined) || undefined, 10_000);
+    await execIn(engine.docker, id, ['sh', '-c', 'echo unseen > unseen.txt']);
+    expect((await p.paude(['stop', '--rm', id])).code).toBe(0);
+    const files = parse((await p.paude(['audit', id, '--event', 'file', '--json'])).stdout);
+    expect(files.map((e) => [e.data.path, e.data.change, e.data.unwatched])).toEqual([['unseen.txt', 'created', true]]);
+    const text = await p.paude(['audit', id, '--event', 'file']);
+    expect(text.stdout).toMatch(/created unseen\.txt \(7 B\) \[while unwatched, at \d{4}-/);
   });
 
   it('delivers to a webhook that was down during the session, every event once, when it is back; and to syslog', async () => {

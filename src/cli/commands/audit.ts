@@ -37,7 +37,7 @@ export function describe(e: AuditEvent): string {
     case 'command':
       return `${e.data.phase === 'pre' ? 'runs' : e.data.failed ? 'failed' : 'ran'} ${e.data.tool}: ${e.data.what}${e.data.duration_ms === undefined ? '' : ` (${e.data.duration_ms} ms)`}`;
     case 'file':
-      return `${e.data.change} ${e.data.path}${e.data.size === undefined ? '' : ` (${e.data.size} B)`}`;
+      return `${e.data.change} ${e.data.path}${e.data.size === undefined ? '' : ` (${e.data.size} B)`}${e.data.unwatched ? ` [while unwatched, at ${e.data.mtime ?? '?'}]` : ''}`;
   }
 }
 

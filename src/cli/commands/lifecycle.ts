@@ -138,7 +138,7 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const forward = otelEnvironment(resolved.config, ctx.env, { id, workspace: record.projectRoot, backend: record.backend, networkMode: record.policy.mode }, true).forward;
   const relay = backend.remote ? undefined : new OtlpRelay(join(dir, 'proxy'), dir, forward ? { forwardTo: forward.endpoint, protocol: forward.protocol, headers: forward.headers, spoolDir: join(resolved.paths.dataDir, 'otlp-spool') } : {});
   await relay?.start().catch((error: unknown) => ctx.stderr.write(`paude: the telemetry relay did not start: ${(error as Error).message}\n`));
-  const files = audit && !backend.remote ? new WorkspaceWatch(audit, id, record.projectRoot, [...resolved.config.isolate, '.claude']) : undefined;
+  const files = audit && !backend.remote ? new WorkspaceWatch(audit, id, record.projectRoot, [...resolved.config.isolate, '.claude'], dir) : undefined;
   files?.start();
   // The session's requests and its end go to the audit log when its command ends.
   await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir }, (code) =>
