@@ -7,6 +7,8 @@ export interface ConfigFlags {
   networkAllow?: string[];
   allowNetwork?: boolean;
   backend?: BackendType;
+  context?: string;
+  namespace?: string;
 }
 
 export function collect<T>(value: T, previous: T[]): T[] {
@@ -26,5 +28,7 @@ export function toOverrides(flags: ConfigFlags, env: NodeJS.ProcessEnv = {}): Fl
     ...(flags.networkAllow?.length ? { networkAllow: flags.networkAllow } : {}),
     ...(flags.allowNetwork ? { allowNetwork: true } : {}),
     ...(flags.backend ? { backend: flags.backend } : {}),
+    ...(flags.context ? { kubeContext: flags.context } : {}),
+    ...(flags.namespace ? { kubeNamespace: flags.namespace } : {}),
   };
 }

@@ -23,7 +23,9 @@ function addConfigFlags(cmd: Command): Command {
   return cmd
     .option('--network-allow <entry>', 'also allow this host for this session (repeatable)', collect<string>, [])
     .option('--allow-network', 'turn network filtering off (open mode); use with care')
-    .addOption(new Option('--backend <type>', 'where sessions run').choices(BACKEND_TYPES));
+    .addOption(new Option('--backend <type>', 'where sessions run').choices(BACKEND_TYPES))
+    .option('--context <name>', 'kubeconfig context for the kubernetes backend (default: the current one)')
+    .option('--namespace <name>', 'namespace for the kubernetes backend');
 }
 
 export function buildProgram(ctx: CliContext): Command {

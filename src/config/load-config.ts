@@ -19,6 +19,9 @@ export interface FlagOverrides {
   /** --allow-network: open mode. */
   allowNetwork?: boolean;
   backend?: BackendType;
+  /** --context and --namespace: the kubernetes backend's kubeconfig context and namespace. */
+  kubeContext?: string;
+  kubeNamespace?: string;
   /** PAUDE_BASE_IMAGE: the base for built images (air-gapped hosts, CI). */
   baseImage?: string;
 }
@@ -119,6 +122,9 @@ function flagLayer(flags: FlagOverrides | undefined): Layer | undefined {
     };
   }
   if (flags.backend) value.backend = { type: flags.backend };
+  if (flags.kubeContext || flags.kubeNamespace) {
+    value.backend = { ...value.backend, kubernetes: { ...(flags.kubeContext ? { context: flags.kubeContext } : {}), ...(flags.kubeNamespace ? { namespace: flags.kubeNamespace } : {}) } };
+  }
   if (flags.baseImage) value.image = { base: flags.baseImage };
   if (Object.keys(value).length === 0) return undefined;
   return { source: { kind: 'flag', origin: flags.baseImage && Object.keys(value).length === 1 ? 'PAUDE_BASE_IMAGE' : 'command line' }, value };

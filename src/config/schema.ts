@@ -79,18 +79,24 @@ const claude = z.strictObject({
   args: z.array(z.string()).optional().describe('extra arguments for claude in every session'),
 });
 
+const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: 'an image reference such as "registry.example.com/team/paude-agent:1.0"' });
+const quantity = (example: string) => z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, { message: `a Kubernetes quantity such as "${example}"` });
 const kubernetes = z.strictObject({
-  context: z.string().min(1).optional(),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'a Kubernetes namespace name' }).max(63).optional(),
-  storageClass: z.string().min(1).optional(),
-  workspaceSize: z.string().regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/, { message: 'a quantity such as "10Gi"' }).optional(),
-  serviceAccount: z.string().min(1).optional(),
+  kubeconfig: z.string().min(1).optional().describe('kubeconfig file (default: KUBECONFIG, then ~/.kube/config)'),
+  context: z.string().min(1).optional().describe('kubeconfig context (default: the current one)'),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'a Kubernetes namespace name' }).max(63).optional().describe("namespace for sessions (default: the context's)"),
+  agentImage: imageRef.optional().describe('the agent image the cluster pulls (built and pushed by you; see docs/KUBERNETES.md)'),
+  proxyImage: imageRef.optional().describe('the proxy image the cluster pulls'),
+  storageClass: z.string().min(1).optional().describe("storage class of the workspace's PVC (default: the cluster's)"),
+  workspaceSize: z.string().regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/, { message: 'a quantity such as "10Gi"' }).optional().describe('size of the workspace PVC (default 10Gi)'),
+  serviceAccount: z.string().min(1).optional().describe('service account of the agent pod (Workload Identity); its token is never mounted'),
   resources: z
     .strictObject({
-      requests: z.strictObject({ cpu: z.string().optional(), memory: z.string().optional() }).optional(),
-      limits: z.strictObject({ cpu: z.string().optional(), memory: z.string().optional() }).optional(),
+      requests: z.strictObject({ cpu: quantity('500m').optional(), memory: quantity('1Gi').optional() }).optional(),
+      limits: z.strictObject({ cpu: quantity('2').optional(), memory: quantity('8Gi').optional() }).optional(),
     })
-    .optional(),
+    .optional()
+    .describe("the agent container's requests and limits"),
 });
 
 const backend = z.strictObject({

@@ -13,6 +13,8 @@ import type { ResolvedConfig } from '../config/load-config.js';
 import { defaultDiscoveryEnv, findEngine } from '../backends/engine/discovery.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import type { SessionBackend } from '../backends/session-backend.js';
+import { kubernetesBackend } from '../backends/connect-backend.js';
+import { ExitCode, PaudeError } from '../errors.js';
 import { writeTar } from '../images/build-context.js';
 import { buildEffectivePolicy } from '../policy/effective-policy.js';
 import { readScopedRules, projectRulesFile } from '../policy/policy-stores.js';
@@ -74,8 +76,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     o.stdio.stderr.write('paude: WARNING: network filtering is OFF for this session (open mode): the agent can reach any host.\n');
   }
 
-  const engine = await findEngine(defaultDiscoveryEnv(o.env, { sshConfigFile: config.backend.sshConfig }), config.backend.type, { podman: config.backend.podman?.socket, docker: config.backend.docker?.host });
-  const images = await sessionImages(engine, config, paths, { rebuild: o.rebuild, out: o.stdio.stderr, devcontainerFile: project.devcontainerJson });
+  const { backend, images } = await sessionBackend(config, paths, o, project.devcontainerJson);
 
   const home = o.env.HOME ?? homedir();
   const agentUser = agentIdentity(project.root);
@@ -86,8 +87,8 @@ export async function runSession(o: RunOptions): Promise<number> {
   const project_ = await readScopedRules(projectRulesFile(paths.dataDir, project.root));
   // OpenTelemetry: the user's OTEL_* variables, or telemetry.otel; the collector is allowed.
   // Local engines get paude's relay next to the proxy (token counts, forwarding to the collector).
-  const relayed = !engine.remote;
-  const otel = otelEnvironment(config, o.env, { id, workspace: project.root, backend: engine.flavor, networkMode: config.network.mode }, relayed);
+  const relayed = !backend.remote;
+  const otel = otelEnvironment(config, o.env, { id, workspace: project.root, backend: backend.kind, networkMode: config.network.mode }, relayed);
   const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } });
 
   const sessionDir = join(paths.sessionsDir, id);
@@ -107,7 +108,6 @@ export async function runSession(o: RunOptions): Promise<number> {
   const quarantine = join(paths.dataDir, 'quarantine', id);
   const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
   guard.start();
-  const backend: SessionBackend = new LocalBackend(engine);
   // The session's story (audit): its start, its end, and the proxy's requests, recorded from
   // the access log before the session's directory (and that log) goes.
   const audit = openAuditLog(resolved);
@@ -194,7 +194,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       id,
       projectRoot: project.root,
       workdir,
-      backend: backend.kind === 'kubernetes' ? 'docker' : backend.kind,
+      backend: backend.kind,
       endpoint: backend.endpoint,
       startedAt: ended.startedAt,
       command,
@@ -326,6 +326,24 @@ export async function runSession(o: RunOptions): Promise<number> {
     if (!keep) await cleanup();
     for (const signal of signals) process.off(signal, onSignal);
   }
+}
+
+/**
+ * Where the session runs and with which images: a local (or ssh://) engine, which builds the
+ * images as needed, or a cluster, which pulls the images named in backend.kubernetes.
+ */
+async function sessionBackend(config: ResolvedConfig['config'], paths: ResolvedConfig['paths'], o: RunOptions, devcontainerFile: ResolvedConfig['project']['devcontainerJson']): Promise<{ backend: SessionBackend; images: { agent: string; proxy: string } }> {
+  if (config.backend.type === 'kubernetes') {
+    const k = config.backend.kubernetes ?? {};
+    const missing = [!k.agentImage && 'agentImage', !k.proxyImage && 'proxyImage'].filter(Boolean);
+    if (missing.length) {
+      throw new PaudeError(`the kubernetes backend needs images the cluster can pull: set backend.kubernetes.${missing.join(' and backend.kubernetes.')} in your paude.json (docs/KUBERNETES.md says how to build and push them)`, ExitCode.config);
+    }
+    return { backend: await kubernetesBackend(config.backend, o.env), images: { agent: k.agentImage ?? '', proxy: k.proxyImage ?? '' } };
+  }
+  const engine = await findEngine(defaultDiscoveryEnv(o.env, { sshConfigFile: config.backend.sshConfig }), config.backend.type, { podman: config.backend.podman?.socket, docker: config.backend.docker?.host });
+  const images = await sessionImages(engine, config, paths, { rebuild: o.rebuild, out: o.stdio.stderr, devcontainerFile });
+  return { backend: new LocalBackend(engine), images };
 }
 
 /**

@@ -103,11 +103,11 @@ describe('session records on disk', () => {
 
   it('skips a record that does not match the schema with one warning naming the file and the field', async () => {
     await writeSessionRecord(sessionsDir, record('paude-aaaaaa'));
-    const file = await writeRaw('paude-k8s123', JSON.stringify({ ...record('paude-k8s123'), backend: 'kubernetes' }));
+    const file = await writeRaw('paude-k8s123', JSON.stringify({ ...record('paude-k8s123'), backend: 'lxc' }));
     const { records, warnings } = await listSessionRecords(sessionsDir);
     expect(records.map((r) => r.id)).toEqual(['paude-aaaaaa']);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: backend: "kubernetes" is not allowed`));
+    expect(warnings[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: backend: "lxc" is not allowed`));
     expect(warnings[0]).toMatch(/; the session is shown from its engine labels only$/);
   });
 

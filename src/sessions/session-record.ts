@@ -19,7 +19,7 @@ export const SessionRecordSchema = z.strictObject({
   id: z.string().regex(SESSION_ID),
   projectRoot: z.string(),
   workdir: z.string(),
-  backend: z.enum(['podman', 'docker']),
+  backend: z.enum(['podman', 'docker', 'kubernetes']),
   endpoint: z.string(),
   startedAt: z.string(),
   command: z.array(z.string()),

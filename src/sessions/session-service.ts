@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { defaultDiscoveryEnv, discoverEngines } from '../backends/engine/discovery.js';
 import { connectEngine, type Engine } from '../backends/engine/engine.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
+import { connectBackend, isKubeEndpoint, kubernetesBackend } from '../backends/connect-backend.js';
 import type { SessionBackend, SessionSummary } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { PaudeError, UsageError } from '../errors.js';
@@ -64,6 +65,9 @@ export interface SessionList {
 
 type Paths = ResolvedConfig['paths'];
 
+/** The engine an ssh:// endpoint without a socket path means, from the recorded backend. */
+const engineHint = (backend: SessionRecord['backend'] | undefined): 'podman' | 'docker' | 'any' => (backend === 'podman' || backend === 'docker' ? backend : 'any');
+
 export class SessionService {
   private engines: Engine[] | undefined;
 
@@ -82,17 +86,43 @@ export class SessionService {
     return this.engines;
   }
 
+  /**
+   * Clusters to ask: the configured context and namespace when the kubernetes backend is
+   * chosen, and those that recorded sessions started on. One that does not answer is reported.
+   */
+  private async clusters(records: readonly SessionRecord[], unreachable: string[]): Promise<SessionBackend[]> {
+    const endpoints = new Set(records.filter((r) => isKubeEndpoint(r.endpoint)).map((r) => r.endpoint));
+    const out: SessionBackend[] = [];
+    if (this.backendConfig.type === 'kubernetes') {
+      try {
+        const configured = await kubernetesBackend(this.backendConfig, this.env);
+        out.push(configured);
+        endpoints.delete(configured.endpoint);
+      } catch (error) {
+        unreachable.push((error as Error).message.split('\n')[0] ?? '');
+      }
+    }
+    for (const endpoint of endpoints) {
+      try {
+        out.push(await connectBackend(endpoint, this.backendConfig, this.env));
+      } catch (error) {
+        unreachable.push(`${endpoint} (recorded for ${records.filter((r) => r.endpoint === endpoint).map((r) => r.id).join(', ')}) did not answer: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    return out;
+  }
+
   async list(options: { clients?: boolean } = {}): Promise<SessionList> {
     const discovered = await this.reachableEngines();
     const { records, warnings } = await listSessionRecords(this.paths.sessionsDir);
     const byId = new Map(records.map((r) => [r.id, r]));
     const unreachable: string[] = [];
     // Engines that sessions were started on (a remote one) are asked too, discovered or not.
-    const extra = [...new Set(records.map((r) => r.endpoint))].filter((e) => !discovered.some((d) => d.endpoint === e));
+    const extra = [...new Set(records.map((r) => r.endpoint))].filter((e) => !discovered.some((d) => d.endpoint === e) && !isKubeEndpoint(e));
     const connected = await Promise.all(
       extra.map(async (endpoint) => {
         try {
-          return await connectEngine(endpoint, { sshConfigFile: this.backendConfig.sshConfig, flavorHint: records.find((r) => r.endpoint === endpoint)?.backend ?? 'any' });
+          return await connectEngine(endpoint, { sshConfigFile: this.backendConfig.sshConfig, flavorHint: engineHint(records.find((r) => r.endpoint === endpoint)?.backend) });
         } catch (error) {
           unreachable.push(`${endpoint} (recorded for ${records.filter((r) => r.endpoint === endpoint).map((r) => r.id).join(', ')}) did not answer: ${(error as Error).message.split('\n')[0]}`);
           return undefined;
@@ -100,17 +130,17 @@ export class SessionService {
       }),
     );
     const engines = [...discovered, ...connected.filter((e): e is Engine => e !== undefined)];
+    const clusters = await this.clusters(records, unreachable);
     const reached = new Set<string>();
     const listed = await Promise.all(
-      engines.map(async (engine) => {
-        const backend = new LocalBackend(engine);
+      [...engines.map((engine): SessionBackend => new LocalBackend(engine)), ...clusters].map(async (backend) => {
         try {
           const summaries = await backend.list();
-          reached.add(engine.endpoint);
+          reached.add(backend.endpoint);
           // Sessions of another data directory (another user or setup on a shared engine) are theirs.
           return { backend, summaries: summaries.filter((x) => x.dataDir === this.paths.dataDir) };
         } catch (error) {
-          unreachable.push(`${engine.flavor} at ${engine.endpoint} could not be listed (${(error as Error).message.split('\n')[0]})`);
+          unreachable.push(`${backend.kind} at ${backend.endpoint} could not be listed (${(error as Error).message.split('\n')[0]})`);
           return { backend, summaries: [] as SessionSummary[] };
         }
       }),
@@ -309,8 +339,8 @@ export async function quickView(paths: Paths, ref: string): Promise<SessionView 
   const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
   const matches = records.filter((r) => r.id.startsWith(wanted));
   const record = matches.find((r) => r.id === wanted) ?? (matches.length === 1 ? matches[0] : undefined);
-  // Remote engines need the configuration (ssh settings): the full way.
-  if (!record || record.endpoint.startsWith('ssh://')) return undefined;
+  // Remote engines and clusters need the configuration (ssh settings, kubeconfig): the full way.
+  if (!record || record.endpoint.startsWith('ssh://') || isKubeEndpoint(record.endpoint)) return undefined;
   try {
     const backend = new LocalBackend(await connectEngine(record.endpoint));
     const summary = await backend.inspect(record.id);

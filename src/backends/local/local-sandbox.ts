@@ -4,13 +4,9 @@
  * agent's forwarder connects to the proxy on demand, so the caller decides whether to wait.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeTar, type ContextEntry } from '../../images/build-context.js';
-import { renderPolicyRules } from '../../policy/policy-rules.js';
-import { DEFAULT_BLOCKED_DESTINATIONS, providerKeyConf, renderSquidConfig } from '../../policy/squid-config.js';
-import { writeFileAtomic } from '../../fs/atomic-write.js';
-import { PROVIDER_PORT, PROXY_PORT } from '../../policy/proxy-env.js';
-import { PROXY_STATE_MOUNT, ProxyStateDir } from '../../policy/proxy-state.js';
+import { prepareProxyState } from '../../policy/proxy-setup.js';
+import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../../policy/proxy-state.js';
 import type { EffectivePolicy } from '../../policy/effective-policy.js';
 import { isHttpStatus, type Engine } from '../engine/engine.js';
 import { createAgentContainer, type AgentContainerSpec } from './agent-container.js';
@@ -44,32 +40,11 @@ export interface Sandbox {
   state: ProxyStateDir;
 }
 
-export const PROXY_HELPER_PATH = '/usr/lib/paude/policy-helper';
-export const PROXY_ERROR_DIR = '/etc/paude/squid-errors';
 
 export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<Sandbox> {
-  const state = new ProxyStateDir(join(spec.sessionDir, 'proxy'));
   const extra = spec.labels ?? {};
   const linkPromise = createSessionLink(engine, `${spec.sessionId}-link`, sessionLabels(spec.sessionId, 'link', extra));
-  await state.prepare();
-  await Promise.all([
-    state.writeRules(renderPolicyRules(spec.policy)),
-    state.writeSquidConf(
-      renderSquidConfig({
-        sessionId: spec.sessionId,
-        agentAddress: '127.0.0.1',
-        listenPort: PROXY_PORT,
-        stateDir: PROXY_STATE_MOUNT,
-        helperPath: PROXY_HELPER_PATH,
-        errorDirectory: PROXY_ERROR_DIR,
-        blockedDestinations: DEFAULT_BLOCKED_DESTINATIONS,
-        ...(spec.provider
-          ? { provider: { listenPort: PROVIDER_PORT, host: spec.provider.host, port: spec.provider.port, tls: spec.provider.tls, keyFile: `${PROXY_STATE_MOUNT}/provider.conf` } }
-          : {}),
-      }),
-    ),
-    ...(spec.provider ? [writeFileAtomic(state.providerConf, providerKeyConf(spec.provider.key), 0o644)] : []),
-  ]);
+  const { state } = await prepareProxyState(spec);
   const link = await linkPromise;
   // An engine on another machine cannot mount this host's state directory: a volume holds it,
   // filled before the proxy starts and kept in step by the state bridge (sessions/state-bridge.ts).

@@ -1,6 +1,5 @@
 /** paude attach / stop / rm / gc, and the hidden _keeper a detached session runs on the host. */
-import { connectEngine } from '../../backends/engine/engine.js';
-import { LocalBackend } from '../../backends/local/local-backend.js';
+import { connectBackend } from '../../backends/connect-backend.js';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { PaudeError, UsageError } from '../../errors.js';
 import { attachTerminal, showLastScreen } from '../../sessions/attach.js';
@@ -131,7 +130,7 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
   const record = await readSessionRecord(resolved.paths.sessionsDir, id);
   if (!record) throw new PaudeError(`no record of session ${id}`);
-  const backend = new LocalBackend(await connectEngine(record.endpoint, { sshConfigFile: resolved.config.backend.sshConfig, flavorHint: record.backend }));
+  const backend = await connectBackend(record.endpoint, resolved.config.backend, ctx.env, record.backend);
   const audit = openAuditLog(resolved);
   // A local session's telemetry relay lives here while the session is detached.
   const dir = sessionDir(resolved.paths.sessionsDir, id);

@@ -1,0 +1,415 @@
+/**
+ * SessionBackend on a Kubernetes cluster (docs/KUBERNETES.md). A session is the objects of
+ * manifests.ts; paude talks to them only through the API: exec and attach over WebSocket
+ * (v5.channel.k8s.io), pod status, pod logs. Like a remote engine, nothing is mounted from this
+ * host: the workspace is copied into the PVC and synced back, the proxy's state is bridged.
+ *
+ * The agent pod has two containers with the same volumes: "agent" runs the session's command,
+ * "files" only waits, so that the workspace, the home and the hook spool stay readable after
+ * the command ended (a terminated container cannot be exec'd into). Copies therefore go
+ * through "files"; the agent's terminal and its commands through "agent".
+ */
+import { readdir, readFile, lstat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import type * as K8s from '@kubernetes/client-node';
+import { ExitCode, PaudeError } from '../../errors.js';
+import { prepareProxyState } from '../../policy/proxy-setup.js';
+import type { AgentIo, AgentTerminal, ComponentState, ExecResult, Mount, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
+import { isNotFound, kubeError, type CallSite, type KubeConnection } from './kube-client.js';
+import { AGENT_CONTAINER, ANNOTATIONS, CONTROL_DIR, FILES_CONTAINER, LABELS, sessionObjects, type CredentialFile, type KubeSessionOptions } from './manifests.js';
+
+/** How long a pod may stay Pending (scheduling, pulling) before the start is given up. */
+const PENDING_TIMEOUT_MS = 180_000;
+/** Credential directories larger than this do not fit a Secret (1 MiB, base64 and all). */
+const SECRET_BYTES = 700 * 1024;
+/** Never worth a Secret: caches and logs in credential directories. */
+const SKIP_IN_CREDENTIALS = new Set(['logs', 'virtenv', 'legacy_credentials', '.cache']);
+
+export interface KubeBackendOptions extends Omit<KubeSessionOptions, 'namespace'> {
+  /** How long to wait for pods to run (tests shorten it). */
+  pendingTimeoutMs?: number;
+}
+
+interface Exited {
+  code: number;
+}
+
+export class KubernetesBackend implements SessionBackend {
+  readonly kind = 'kubernetes' as const;
+  readonly remote = true;
+  readonly endpoint: string;
+
+  constructor(
+    private readonly conn: KubeConnection,
+    private readonly options: KubeBackendOptions = {},
+  ) {
+    this.endpoint = kubeEndpoint(conn.context, conn.namespace);
+  }
+
+  get namespace(): string {
+    return this.conn.namespace;
+  }
+
+  private async call<T>(at: CallSite, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw kubeError(this.conn, error, at);
+    }
+  }
+
+  async create(spec: SessionSpec): Promise<void> {
+    const ns = this.conn.namespace;
+    const proxy = await prepareProxyState({ sessionId: spec.id, sessionDir: spec.stateDir, policy: spec.policy, ...(spec.proxy.provider ? { provider: spec.proxy.provider } : {}) });
+    const credentials = await credentialFiles(spec.agent.mounts, spec.projectRoot);
+    const o = sessionObjects(spec, { ...this.options, namespace: ns }, proxy, credentials);
+    const core = this.conn.core;
+    // Secrets, configuration, storage and policies first: the pods refer to them, and no pod
+    // may run a moment without its NetworkPolicy.
+    for (const body of o.secrets) await this.call({ verb: 'create', resource: 'secrets', name: body.metadata?.name }, () => core.createNamespacedSecret({ namespace: ns, body }));
+    await this.call({ verb: 'create', resource: 'configmaps', name: o.configMap.metadata?.name }, () => core.createNamespacedConfigMap({ namespace: ns, body: o.configMap }));
+    await this.call({ verb: 'create', resource: 'persistentvolumeclaims', name: o.pvc.metadata?.name }, () => core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: o.pvc }));
+    for (const body of o.policies) {
+      await this.call({ verb: 'create', resource: 'networkpolicies', name: body.metadata?.name }, () => this.conn.networking.createNamespacedNetworkPolicy({ namespace: ns, body }));
+    }
+    await this.call({ verb: 'create', resource: 'services', name: o.service.metadata?.name }, () => core.createNamespacedService({ namespace: ns, body: o.service }));
+    await this.call({ verb: 'create', resource: 'pods', name: o.proxyPod.metadata?.name }, () => core.createNamespacedPod({ namespace: ns, body: o.proxyPod }));
+    await this.call({ verb: 'create', resource: 'pods', name: o.agentPod.metadata?.name }, () => core.createNamespacedPod({ namespace: ns, body: o.agentPod }));
+    // Both pods running (the agent's command waits for startAgent), or a clear reason why not.
+    await Promise.all([this.waitRunning(`${spec.id}-proxy`, ['proxy']), this.waitRunning(spec.id, [AGENT_CONTAINER, FILES_CONTAINER])]);
+  }
+
+  /** Waits until the containers run; an image that cannot be pulled or a pod that cannot be scheduled is an error with the cluster's reason. */
+  private async waitRunning(name: string, containers: string[]): Promise<void> {
+    const deadline = Date.now() + (this.options.pendingTimeoutMs ?? PENDING_TIMEOUT_MS);
+    for (;;) {
+      const pod = await this.call({ verb: 'get', resource: 'pods', name }, () => this.conn.core.readNamespacedPod({ namespace: this.conn.namespace, name }));
+      const statuses = pod.status?.containerStatuses ?? [];
+      if (containers.every((c) => statuses.find((s) => s.name === c)?.state?.running)) return;
+      for (const s of statuses) {
+        const waiting = s.state?.waiting;
+        if (waiting && /ImagePull|ErrImage|InvalidImageName/.test(waiting.reason ?? '')) {
+          throw kubeStartError(`the cluster cannot pull the image ${s.image} for pod ${name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}; push it to a registry the cluster can pull from and name it in backend.kubernetes`);
+        }
+        if (waiting && /CreateContainerConfigError|CreateContainerError/.test(waiting.reason ?? '')) throw kubeStartError(`pod ${name} could not start ${s.name}: ${waiting.message ?? waiting.reason}`);
+        const terminated = s.state?.terminated;
+        if (terminated && containers.includes(s.name)) throw kubeStartError(`pod ${name}: ${s.name} ended as it started (exit ${terminated.exitCode}${terminated.reason ? `, ${terminated.reason}` : ''})`);
+      }
+      if (Date.now() > deadline) {
+        const why = await this.podEvents(name);
+        const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+        const reason = scheduled?.status === 'False' ? `${scheduled.reason ?? 'not scheduled'}: ${scheduled.message ?? ''}` : (pod.status?.phase ?? 'Pending');
+        throw kubeStartError(`pod ${name} is still ${pod.status?.phase ?? 'Pending'} after ${Math.round((this.options.pendingTimeoutMs ?? PENDING_TIMEOUT_MS) / 1000)} s (${reason.trim()})${why ? `; events: ${why}` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
+  private async podEvents(name: string): Promise<string> {
+    try {
+      const list = await this.conn.core.listNamespacedEvent({ namespace: this.conn.namespace, fieldSelector: `involvedObject.name=${name}` });
+      return list.items
+        .filter((e) => e.type === 'Warning')
+        .map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`)
+        .slice(-3)
+        .join('; ');
+    } catch {
+      return '';
+    }
+  }
+
+  // --- exec plumbing -----------------------------------------------------------------------
+
+  /** Runs a command in a container; stdin (if any) is sent and closed; output is collected. */
+  private async run(pod: string, container: string, command: string[], stdin?: Buffer): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const collect = (into: Buffer[]): Writable =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          into.push(Buffer.from(chunk));
+          cb();
+        },
+      });
+    const stdout = collect(out);
+    const stderr = collect(err);
+    const exec = new this.conn.k8s.Exec(this.conn.config);
+    let status: K8s.V1Status | undefined;
+    const input = stdin ? Readable.from([stdin]) : null;
+    const ws = await this.call({ verb: 'create', resource: 'pods/exec', name: pod }, () =>
+      exec.exec(this.conn.namespace, pod, container, command, stdout, stderr, input, false, (s) => {
+        status = s;
+      }),
+    );
+    await new Promise<void>((resolve) => {
+      ws.on('close', () => resolve());
+      ws.on('error', () => resolve());
+    });
+    return { exitCode: exitCodeOf(status), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+  }
+
+  async copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void> {
+    // --no-overwrite-dir: the volume roots are not the agent's to chmod (emptyDir, fsGroup PVC).
+    const r = await this.run(id, FILES_CONTAINER, ['tar', '-x', '--no-overwrite-dir', '-f', '-', '-C', directory], archive);
+    if (r.exitCode !== 0) throw new Error(`copying into ${directory} of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
+  }
+
+  async copyFromAgent(id: string, path: string): Promise<Buffer> {
+    const parent = path.replace(/\/[^/]*\/?$/, '') || '/';
+    const base = path.replace(/\/+$/, '').split('/').pop() ?? '.';
+    const r = await this.run(id, FILES_CONTAINER, ['tar', '-c', '-f', '-', '-C', parent, base]);
+    if (r.exitCode !== 0) {
+      const error = new Error(`${path} could not be read from ${id}: ${r.stderr.toString().trim()}`) as Error & { statusCode?: number };
+      error.statusCode = 404;
+      throw error;
+    }
+    return r.stdout;
+  }
+
+  async attachAgent(id: string): Promise<AgentIo> {
+    const output = new PassThrough();
+    const errors = new PassThrough();
+    const input = new PassThrough();
+    const attach = new this.conn.k8s.Attach(this.conn.config);
+    const ws = await this.call({ verb: 'create', resource: 'pods/attach', name: id }, () => attach.attach(this.conn.namespace, id, AGENT_CONTAINER, output, errors, input, false));
+    const ended = new Promise<void>((resolve) => {
+      ws.on('close', () => {
+        output.end();
+        errors.end();
+        resolve();
+      });
+    });
+    return { input, output, errors, resize: () => Promise.resolve(), ended };
+  }
+
+  async startAgent(id: string): Promise<void> {
+    const r = await this.run(id, FILES_CONTAINER, ['touch', `${CONTROL_DIR}/start`]);
+    if (r.exitCode !== 0) throw new Error(`the agent of ${id} could not be started: ${r.stderr.toString().trim()}`);
+  }
+
+  async writeAgentFile(id: string, path: string, content: string): Promise<void> {
+    // The path is ours (a fixed directory and a fixed name); the content goes through stdin.
+    const r = await this.run(id, FILES_CONTAINER, ['sh', '-c', 'umask 077 && cat > "$1"', 'sh', path], Buffer.from(content));
+    if (r.exitCode !== 0) throw new Error(`${path} could not be written in ${id}: ${r.stderr.toString().trim()}`);
+  }
+
+  private async agentExit(id: string): Promise<Exited | 'running' | 'missing'> {
+    try {
+      const pod = await this.conn.core.readNamespacedPod({ namespace: this.conn.namespace, name: id });
+      const t = pod.status?.containerStatuses?.find((s) => s.name === AGENT_CONTAINER)?.state?.terminated;
+      return t ? { code: t.exitCode } : 'running';
+    } catch (error) {
+      if (isNotFound(error)) return 'missing';
+      throw kubeError(this.conn, error, { verb: 'get', resource: 'pods', name: id });
+    }
+  }
+
+  async waitAgent(id: string): Promise<number> {
+    for (let delay = 200; ; delay = Math.min(delay * 1.5, 2000)) {
+      const state = await this.agentExit(id);
+      if (state === 'missing') return 137;
+      if (state !== 'running') return state.code;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  async killAgent(id: string): Promise<void> {
+    await this.run(id, AGENT_CONTAINER, ['sh', '-c', 'tmux kill-server 2>/dev/null; kill -TERM 1']).catch(() => undefined);
+  }
+
+  async exec(id: string, command: string[]): Promise<ExecResult> {
+    const r = await this.run(id, AGENT_CONTAINER, command);
+    return { exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+  }
+
+  async execProxy(id: string, command: string[]): Promise<ExecResult> {
+    const r = await this.run(`${id}-proxy`, 'proxy', command);
+    return { exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+  }
+
+  async copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void> {
+    const r = await this.run(`${id}-proxy`, 'proxy', ['tar', '-x', '--no-overwrite-dir', '-f', '-', '-C', directory], archive);
+    if (r.exitCode !== 0) throw new Error(`copying into the proxy of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
+  }
+
+  async openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env: Record<string, string> = {}): Promise<AgentTerminal> {
+    const output = new PassThrough();
+    const input = new PassThrough();
+    const exec = new this.conn.k8s.Exec(this.conn.config);
+    let status: K8s.V1Status | undefined;
+    const withEnv = Object.keys(env).length ? ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command] : command;
+    const ws = await this.call({ verb: 'create', resource: 'pods/exec', name: id }, () =>
+      exec.exec(this.conn.namespace, id, AGENT_CONTAINER, withEnv, output, null, input, true, (s) => {
+        status = s;
+      }),
+    );
+    const resize = (rows: number, cols: number): Promise<void> => {
+      // Channel 4 of the exec protocol takes the terminal's size as JSON.
+      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: cols, Height: rows }))]));
+      return Promise.resolve();
+    };
+    await resize(size.rows, size.cols);
+    const ended = new Promise<void>((resolve) => {
+      ws.on('close', () => {
+        output.end();
+        resolve();
+      });
+      ws.on('error', () => resolve());
+    });
+    return { input, output, resize, ended, exitCode: async () => (await ended, exitCodeOf(status)) };
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const state = await this.agentExit(id);
+    if (state === 'running') {
+      // SIGHUP to what runs in the session's tmux, as when a terminal closes; else the command gets TERM.
+      await this.run(id, AGENT_CONTAINER, ['sh', '-c', 'tmux kill-server 2>/dev/null || kill -TERM 1']).catch(() => undefined);
+      const deadline = Date.now() + graceSeconds * 1000;
+      while (Date.now() < deadline && (await this.agentExit(id)) === 'running') await new Promise((r) => setTimeout(r, 200));
+      if ((await this.agentExit(id)) === 'running') await this.run(id, AGENT_CONTAINER, ['kill', '-KILL', '-1']).catch(() => undefined);
+    }
+    // The proxy goes (its state is mirrored here); the agent pod stays for its files.
+    await this.deletePod(`${id}-proxy`);
+  }
+
+  private async deletePod(name: string): Promise<void> {
+    try {
+      await this.conn.core.deleteNamespacedPod({ namespace: this.conn.namespace, name, gracePeriodSeconds: 0 });
+    } catch (error) {
+      if (!isNotFound(error)) throw kubeError(this.conn, error, { verb: 'delete', resource: 'pods', name });
+    }
+  }
+
+  async agentOutput(id: string): Promise<string> {
+    try {
+      return await this.conn.core.readNamespacedPodLog({ namespace: this.conn.namespace, name: id, container: AGENT_CONTAINER });
+    } catch (error) {
+      if (isNotFound(error)) return '';
+      throw kubeError(this.conn, error, { verb: 'get', resource: 'pods/log', name: id });
+    }
+  }
+
+  async inspect(id: string): Promise<SessionSummary | undefined> {
+    return (await this.list(id)).find((s) => s.id === id);
+  }
+
+  /** Deletes every object labelled with the session: pods, the Service, Secrets, ConfigMap, PVC, NetworkPolicies. */
+  async remove(id: string): Promise<void> {
+    const ns = this.conn.namespace;
+    const labelSelector = `${LABELS.session}=${id}`;
+    const core = this.conn.core;
+    const each = async (resource: string, list: () => Promise<{ items: Array<{ metadata?: { name?: string } }> }>, del: (name: string) => Promise<unknown>): Promise<void> => {
+      const items = (await this.call({ verb: 'list', resource }, list)).items;
+      await Promise.all(
+        items.map(async (item) => {
+          const name = item.metadata?.name ?? '';
+          try {
+            await del(name);
+          } catch (error) {
+            if (!isNotFound(error)) throw kubeError(this.conn, error, { verb: 'delete', resource, name });
+          }
+        }),
+      );
+    };
+    await each('pods', () => core.listNamespacedPod({ namespace: ns, labelSelector }), (name) => core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 }));
+    await Promise.all([
+      each('services', () => core.listNamespacedService({ namespace: ns, labelSelector }), (name) => core.deleteNamespacedService({ namespace: ns, name })),
+      each('secrets', () => core.listNamespacedSecret({ namespace: ns, labelSelector }), (name) => core.deleteNamespacedSecret({ namespace: ns, name })),
+      each('configmaps', () => core.listNamespacedConfigMap({ namespace: ns, labelSelector }), (name) => core.deleteNamespacedConfigMap({ namespace: ns, name })),
+      each('persistentvolumeclaims', () => core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector }), (name) => core.deleteNamespacedPersistentVolumeClaim({ namespace: ns, name })),
+      each('networkpolicies', () => this.conn.networking.listNamespacedNetworkPolicy({ namespace: ns, labelSelector }), (name) => this.conn.networking.deleteNamespacedNetworkPolicy({ namespace: ns, name })),
+    ]);
+  }
+
+  /** Sessions by their labels: pods, and PVCs left without pods (for gc). */
+  async list(only?: string): Promise<SessionSummary[]> {
+    const ns = this.conn.namespace;
+    const labelSelector = only ? `${LABELS.session}=${only}` : `${LABELS.managed}=paude`;
+    const [pods, claims] = await Promise.all([
+      this.call({ verb: 'list', resource: 'pods' }, () => this.conn.core.listNamespacedPod({ namespace: ns, labelSelector })),
+      this.call({ verb: 'list', resource: 'persistentvolumeclaims' }, () => this.conn.core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector })),
+    ]);
+    const sessions = new Map<string, SessionSummary>();
+    const entry = (id: string): SessionSummary => {
+      const s = sessions.get(id) ?? { id, backend: 'kubernetes' as const, agent: 'missing' as ComponentState, proxy: 'missing' as ComponentState };
+      sessions.set(id, s);
+      return s;
+    };
+    for (const pod of pods.items) {
+      const id = pod.metadata?.labels?.[LABELS.session];
+      if (!id) continue;
+      const s = entry(id);
+      s.dataDir ??= pod.metadata?.annotations?.[ANNOTATIONS.dataDir];
+      if (pod.metadata?.labels?.[LABELS.role] === 'agent') {
+        const c = pod.status?.containerStatuses?.find((x) => x.name === AGENT_CONTAINER);
+        s.agent = c?.state?.terminated ? 'exited' : c?.state?.running ? 'running' : 'created';
+        if (c?.state?.terminated) s.exitCode = c.state.terminated.exitCode;
+        const root = pod.metadata.annotations?.[ANNOTATIONS.workspace];
+        if (root) s.projectRoot = root;
+        const created = pod.metadata.creationTimestamp;
+        if (created) s.createdAt = new Date(created).toISOString();
+      } else if (pod.metadata?.labels?.[LABELS.role] === 'proxy') {
+        const phase = pod.status?.phase;
+        s.proxy = phase === 'Running' ? 'running' : phase === 'Pending' ? 'created' : 'exited';
+      }
+    }
+    for (const c of claims.items) {
+      const id = c.metadata?.labels?.[LABELS.session];
+      if (id) entry(id).dataDir ??= c.metadata?.annotations?.[ANNOTATIONS.dataDir];
+    }
+    return [...sessions.values()];
+  }
+}
+
+/** How a cluster session's endpoint is written in its record: the context and the namespace. */
+export const kubeEndpoint = (context: string, namespace: string): string => `kubernetes://${encodeURIComponent(context)}/${namespace}`;
+
+export function parseKubeEndpoint(endpoint: string): { context: string; namespace: string } | undefined {
+  const m = /^kubernetes:\/\/([^/]+)\/([a-z0-9-]+)$/.exec(endpoint);
+  return m ? { context: decodeURIComponent(m[1] ?? ''), namespace: m[2] ?? '' } : undefined;
+}
+
+const kubeStartError = (message: string): PaudeError => new PaudeError(message, ExitCode.engine);
+
+/** The exit code an exec's status (channel 3) reports: Success is 0; NonZeroExitCode carries it. */
+export function exitCodeOf(status: K8s.V1Status | undefined): number {
+  if (!status) return 255;
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const code = Number(cause?.message);
+  return Number.isInteger(code) ? code : 255;
+}
+
+/**
+ * The credential files of a session (mounts outside the workspace) for its Secret: files as
+ * they are, directories as their files (without logs and caches), within a Secret's size.
+ */
+export async function credentialFiles(mounts: readonly Mount[], projectRoot: string): Promise<CredentialFile[]> {
+  const out: CredentialFile[] = [];
+  let total = 0;
+  for (const m of mounts) {
+    if (m.target === projectRoot || m.target.startsWith(`${projectRoot}/`)) continue;
+    const st = await lstat(m.source).catch(() => undefined);
+    if (!st) continue;
+    const files: CredentialFile['files'] = [];
+    if (st.isFile()) files.push({ path: m.target.split('/').pop() ?? 'file', content: await readFile(m.source) });
+    else if (st.isDirectory()) {
+      const walk = async (dir: string): Promise<void> => {
+        for (const e of await readdir(dir, { withFileTypes: true })) {
+          const full = join(dir, e.name);
+          if (SKIP_IN_CREDENTIALS.has(e.name)) continue;
+          if (e.isDirectory()) await walk(full);
+          else if (e.isFile()) files.push({ path: relative(m.source, full), content: await readFile(full) });
+        }
+      };
+      await walk(m.source);
+    } else continue;
+    total += files.reduce((n, f) => n + f.content.length, 0);
+    if (total > SECRET_BYTES) {
+      throw kubeStartError(`the credentials for the cluster do not fit a Kubernetes Secret (${m.source} brings them over ${Math.round(SECRET_BYTES / 1024)} KiB); leave it out with credentials settings, or use Workload Identity (backend.kubernetes.serviceAccount)`);
+    }
+    out.push({ target: m.target, directory: st.isDirectory(), files });
+  }
+  return out;
+}
