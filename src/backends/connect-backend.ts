@@ -33,6 +33,7 @@ export async function kubernetesBackend(config: Pick<BackendConfig, 'kubernetes'
     ...(k.storageClass ? { storageClass: k.storageClass } : {}),
     ...(k.workspaceSize ? { workspaceSize: k.workspaceSize } : {}),
     ...(k.serviceAccount ? { serviceAccount: k.serviceAccount } : {}),
+    ...(k.nodeSelector ? { nodeSelector: k.nodeSelector } : {}),
     ...(k.resources ? { resources: k.resources } : {}),
     ...(env.PAUDE_KUBE_PENDING_SECONDS ? { pendingTimeoutMs: Number(env.PAUDE_KUBE_PENDING_SECONDS) * 1000 } : {}),
   });

@@ -90,6 +90,7 @@ const kubernetes = z.strictObject({
   storageClass: z.string().min(1).optional().describe("storage class of the workspace's PVC (default: the cluster's)"),
   workspaceSize: z.string().regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/, { message: 'a quantity such as "10Gi"' }).optional().describe('size of the workspace PVC (default 10Gi)'),
   serviceAccount: z.string().min(1).optional().describe('service account of the agent pod (Workload Identity); its token is never mounted'),
+  nodeSelector: z.record(z.string(), z.string()).optional().describe('node labels the agent pod must run on (say, a GPU pool)'),
   resources: z
     .strictObject({
       requests: z.strictObject({ cpu: quantity('500m').optional(), memory: quantity('1Gi').optional() }).optional(),

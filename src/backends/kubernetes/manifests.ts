@@ -51,6 +51,8 @@ export interface KubeSessionOptions {
   workspaceSize?: string;
   /** A service account for Workload Identity; its token is still not mounted. */
   serviceAccount?: string;
+  /** Node labels the agent pod must run on. */
+  nodeSelector?: Record<string, string>;
   resources?: { requests?: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
 }
 
@@ -275,6 +277,7 @@ export function sessionObjects(spec: SessionSpec, o: KubeSessionOptions, proxy: 
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       ...(o.serviceAccount ? { serviceAccountName: o.serviceAccount } : {}),
+      ...(o.nodeSelector && Object.keys(o.nodeSelector).length ? { nodeSelector: o.nodeSelector } : {}),
       restartPolicy: 'Never',
       securityContext: { runAsNonRoot: true, runAsUser: a.user.uid, runAsGroup: a.user.gid, fsGroup: a.user.gid, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [agent, files],
