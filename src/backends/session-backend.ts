@@ -37,6 +37,11 @@ export interface SessionSpec {
     extraHosts: Record<string, string>;
     /** The model provider route whose API key the proxy adds (the agent holds a placeholder). */
     provider?: { host: string; port: number; tls: boolean; key: string };
+    /**
+     * An OpenTelemetry Collector next to the proxy (kubernetes): it receives the agent's OTLP,
+     * sets the session's resource attributes and forwards to the user's collector.
+     */
+    collector?: { image: string; endpoint: string; protocol: 'http/json' | 'http/protobuf' | 'grpc'; headers: Record<string, string>; attributes: Record<string, string> };
   };
   policy: EffectivePolicy;
   labels: Record<string, string>;

@@ -87,6 +87,7 @@ const kubernetes = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'a Kubernetes namespace name' }).max(63).optional().describe("namespace for sessions (default: the context's)"),
   agentImage: imageRef.optional().describe('the agent image the cluster pulls (built and pushed by you; see docs/KUBERNETES.md)'),
   proxyImage: imageRef.optional().describe('the proxy image the cluster pulls'),
+  otelCollectorImage: imageRef.optional().describe("an OpenTelemetry Collector image: with telemetry.otel, a collector next to each session's proxy forwards the agent's telemetry"),
   storageClass: z.string().min(1).optional().describe("storage class of the workspace's PVC (default: the cluster's)"),
   workspaceSize: z.string().regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/, { message: 'a quantity such as "10Gi"' }).optional().describe('size of the workspace PVC (default 10Gi)'),
   serviceAccount: z.string().min(1).optional().describe('service account of the agent pod (Workload Identity); its token is never mounted'),

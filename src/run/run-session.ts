@@ -87,8 +87,21 @@ export async function runSession(o: RunOptions): Promise<number> {
   const project_ = await readScopedRules(projectRulesFile(paths.dataDir, project.root));
   // OpenTelemetry: the user's OTEL_* variables, or telemetry.otel; the collector is allowed.
   // Local engines get paude's relay next to the proxy (token counts, forwarding to the collector).
-  const relayed = !backend.remote;
-  const otel = otelEnvironment(config, o.env, { id, workspace: project.root, backend: backend.kind, networkMode: config.network.mode }, relayed);
+  const facts = { id, workspace: project.root, backend: backend.kind, networkMode: config.network.mode };
+  // A cluster session with a collector image exports through a collector next to its proxy,
+  // like the relay of local engines; other remote sessions export directly.
+  const collectorImage = backend.kind === 'kubernetes' ? config.backend.kubernetes?.otelCollectorImage : undefined;
+  const viaCollector = collectorImage ? otelEnvironment(config, o.env, facts, true) : undefined;
+  const relayed = !backend.remote || viaCollector?.forward !== undefined;
+  const otel = viaCollector?.forward ? viaCollector : otelEnvironment(config, o.env, facts, relayed);
+  const collector =
+    collectorImage && otel.forward
+      ? {
+          image: collectorImage,
+          ...otel.forward,
+          attributes: { 'paude.session_id': id, 'paude.workspace': project.root, 'paude.backend': backend.kind, 'paude.network_mode': config.network.mode, ...(config.telemetry.otel.enabled ? config.telemetry.otel.attributes : {}) },
+        }
+      : undefined;
   const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } });
 
   const sessionDir = join(paths.sessionsDir, id);
@@ -152,7 +165,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       workdir,
       policy,
       labels,
-      proxy: { image: images.proxy, extraHosts: { ...config.network.hosts, ...o.extraHosts }, ...(creds.proxyProvider ? { provider: creds.proxyProvider } : {}) },
+      proxy: { image: images.proxy, extraHosts: { ...config.network.hosts, ...o.extraHosts }, ...(creds.proxyProvider ? { provider: creds.proxyProvider } : {}), ...(collector ? { collector } : {}) },
       agent: {
         image: images.agent,
         command,
@@ -230,7 +243,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       fileWatch = new WorkspaceWatch(audit, id, project.root, [...config.isolate, '.claude'], sessionDir);
       fileWatch.start();
     }
-    if (relayed) {
+    if (relayed && !backend.remote) {
       relay = new OtlpRelay(join(sessionDir, 'proxy'), sessionDir, otel.forward ? { forwardTo: otel.forward.endpoint, protocol: otel.forward.protocol, headers: otel.forward.headers, spoolDir: join(paths.dataDir, 'otlp-spool') } : {});
       await relay.start();
     }

@@ -169,6 +169,41 @@ describe('sessionObjects', () => {
     expect(o.agentPod.metadata?.labels).not.toHaveProperty(['bad label!']);
   });
 
+  it('runs an OpenTelemetry Collector next to the proxy that sets the session’s attributes itself, its headers in a Secret', () => {
+    const base = spec();
+    const withCollector: SessionSpec = {
+      ...base,
+      proxy: {
+        ...base.proxy,
+        collector: { image: 'otel/opentelemetry-collector-contrib:0.114.0', endpoint: 'http://collector.monitoring:4317', protocol: 'grpc', headers: { authorization: 'Bearer collector-token' }, attributes: { 'paude.session_id': 'paude-abc123', team: 'infra' } },
+      },
+    };
+    const o = sessionObjects(withCollector, { namespace: 'team-a' }, { squidConf: '', rules: '' });
+    validate(Pod, o.proxyPod);
+    expect(unknownFields(o.proxyPod, 'V1Pod')).toEqual([]);
+    const sidecar = o.proxyPod.spec?.containers.find((c) => c.name === 'otel-collector');
+    expect(sidecar?.args).toEqual(['--config=/etc/paude-otel/otel-collector.yaml']);
+    expect(sidecar?.env).toEqual([{ name: 'PAUDE_OTEL_HEADER_0', valueFrom: { secretKeyRef: { name: 'paude-abc123-otel', key: 'header-0' } } }]);
+    const config = JSON.parse(o.configMap.data?.['otel-collector.yaml'] ?? '{}') as {
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+      processors: Record<string, { attributes?: Array<{ key: string; value: string; action: string }> }>;
+      exporters: Record<string, { endpoint: string; headers: Record<string, string>; tls?: { insecure: boolean } }>;
+      service: { pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }> };
+    };
+    expect(config.receivers.otlp.protocols.http.endpoint).toBe(`0.0.0.0:${KUBE_PORTS.otel}`);
+    expect(config.exporters.otlp).toEqual({ endpoint: 'collector.monitoring:4317', tls: { insecure: true }, headers: { authorization: '${env:PAUDE_OTEL_HEADER_0}' } });
+    expect(config.processors['resource/paude']?.attributes).toContainEqual({ key: 'paude.session_id', value: 'paude-abc123', action: 'upsert' });
+    for (const p of Object.values(config.service.pipelines)) {
+      for (const x of p.processors) expect(config.processors).toHaveProperty([x]);
+      for (const x of p.exporters) expect(config.exporters).toHaveProperty([x]);
+    }
+    expect(Object.keys(config.service.pipelines).sort()).toEqual(['logs', 'metrics', 'traces']);
+    // The token is only in the Secret.
+    expect(JSON.stringify([o.proxyPod, o.configMap, o.agentPod])).not.toContain('collector-token');
+    const secret = o.secrets.find((x) => x.metadata?.name === 'paude-abc123-otel');
+    expect(Buffer.from(secret?.data?.['header-0'] ?? '', 'base64').toString()).toBe('Bearer collector-token');
+  });
+
   it('converts engine sizes to quantities', () => {
     expect(quantity('8g')).toBe('8Gi');
     expect(quantity('512m')).toBe('512Mi');

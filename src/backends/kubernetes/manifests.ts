@@ -70,6 +70,30 @@ export interface CredentialFile {
   files: Array<{ path: string; content: Buffer }>;
 }
 
+/** The collector's configuration (JSON, which is YAML): the session's attributes set by paude, not the agent. */
+export function collectorConfig(c: NonNullable<SessionSpec['proxy']['collector']>): string {
+  const grpc = c.protocol === 'grpc';
+  const exporter = grpc ? 'otlp' : 'otlphttp';
+  const headers = Object.fromEntries(Object.keys(c.headers).map((name, i) => [name, `\${env:PAUDE_OTEL_HEADER_${i}}`]));
+  const target = grpc
+    ? { endpoint: c.endpoint.replace(/^https?:\/\//, ''), tls: { insecure: c.endpoint.startsWith('http://') } }
+    : { endpoint: c.endpoint, ...(c.protocol === 'http/json' ? { encoding: 'json' } : {}) };
+  const pipeline = { receivers: ['otlp'], processors: ['resource/paude', 'batch'], exporters: [exporter] };
+  return JSON.stringify(
+    {
+      receivers: { otlp: { protocols: { http: { endpoint: `0.0.0.0:${KUBE_PORTS.otel}` } } } },
+      processors: {
+        batch: {},
+        'resource/paude': { attributes: Object.entries(c.attributes).map(([key, value]) => ({ key, value, action: 'upsert' })) },
+      },
+      exporters: { [exporter]: { ...target, ...(Object.keys(headers).length ? { headers } : {}) } },
+      service: { pipelines: { metrics: pipeline, logs: pipeline, traces: pipeline } },
+    },
+    null,
+    2,
+  );
+}
+
 export interface SessionObjects {
   configMap: V1ConfigMap;
   secrets: V1Secret[];
@@ -122,11 +146,17 @@ export function sessionObjects(spec: SessionSpec, o: KubeSessionOptions, proxy: 
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(proxyName, 'proxy'),
-    data: { 'squid.conf': proxy.squidConf, rules: proxy.rules },
+    data: { 'squid.conf': proxy.squidConf, rules: proxy.rules, ...(spec.proxy.collector ? { 'otel-collector.yaml': collectorConfig(spec.proxy.collector) } : {}) },
   };
+  const collector = spec.proxy.collector;
   const secrets: V1Secret[] = [];
   if (proxy.providerConf !== undefined) {
     secrets.push({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: meta(`${id}-proxy-key`, 'proxy'), data: { 'provider.conf': b64(proxy.providerConf) } });
+  }
+  // The collector's headers (a token, say) are secret: env from a Secret, named in its config.
+  const headerValues = Object.values(collector?.headers ?? {});
+  if (headerValues.length) {
+    secrets.push({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: meta(`${id}-otel`, 'proxy'), data: Object.fromEntries(headerValues.map((v, i) => [`header-${i}`, b64(v)])) });
   }
   // Credentials: one Secret; each file or directory mounted read-only where the agent expects it.
   const credentialVolumes: V1Volume[] = [];
@@ -208,6 +238,20 @@ export function sessionObjects(spec: SessionSpec, o: KubeSessionOptions, proxy: 
             { name: 'run', mountPath: '/run/squid' },
           ],
         },
+        ...(collector
+          ? [
+              {
+                name: 'otel-collector',
+                image: collector.image,
+                imagePullPolicy: 'IfNotPresent',
+                args: ['--config=/etc/paude-otel/otel-collector.yaml'],
+                env: headerValues.map((_, i) => ({ name: `PAUDE_OTEL_HEADER_${i}`, valueFrom: { secretKeyRef: { name: `${id}-otel`, key: `header-${i}` } } })),
+                securityContext: locked,
+                resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+                volumeMounts: [{ name: 'init', mountPath: '/etc/paude-otel', readOnly: true }],
+              },
+            ]
+          : []),
       ],
       volumes: [
         { name: 'state', emptyDir: {} },
