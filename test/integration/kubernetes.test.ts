@@ -58,7 +58,10 @@ describeEngines('kubernetes backend', (engine) => {
     up = await upstream();
     const server = up.server;
     engine.defer(() => new Promise((r) => server.close(r)));
-    gateway = await gatewayOf(engine);
+    // Where pods reach this host: the node's address (the emulator's network gateway); on a
+    // real cluster, say where the test's upstream can be reached.
+    const nodes = await core.listNode();
+    gateway = process.env.PAUDE_TEST_KUBE_UPSTREAM_ADDRESS ?? nodes.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? (await gatewayOf(engine));
   });
 
   const project = (extra: Record<string, unknown> = {}, kube: Record<string, unknown> = {}): Promise<TestProject> =>
@@ -192,12 +195,17 @@ describeEngines('kubernetes backend', (engine) => {
 
   it('says in one sentence that the API server does not answer', async () => {
     const dead = join((await project()).dir, 'dead-kubeconfig');
+    // A port nothing listens on (fetch refuses some well-known ones outright, such as 9).
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
     await writeFile(
       dead,
       JSON.stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:9' } }],
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
         users: [{ name: 'u', user: { token: 't' } }],
         contexts: [{ name: 'gone', context: { cluster: 'c', user: 'u', namespace: 'default' } }],
         'current-context': 'gone',
@@ -206,7 +214,7 @@ describeEngines('kubernetes backend', (engine) => {
     const p = await project({}, { kubeconfig: dead });
     const r = await p.paude(['--shell', '--', 'true']);
     expect(r.code).toBe(5);
-    expect(r.stderr.trim()).toMatch(/^paude: the Kubernetes API server http:\/\/127\.0\.0\.1:9 \(context gone\) does not answer: ECONNREFUSED; check the cluster is up and your kubeconfig points at it$/);
+    expect(r.stderr.trim()).toBe(`paude: the Kubernetes API server http://127.0.0.1:${port} (context gone) does not answer: ECONNREFUSED; check the cluster is up and your kubeconfig points at it`);
   });
 
   it('names a missing context and the ones there are', async () => {
@@ -231,12 +239,21 @@ describeEngines('kubernetes backend', (engine) => {
   // Last: the emulator keeps refusing from here on.
   it.skipIf(REAL)('says which permission RBAC refused, and when the quota is exceeded', async () => {
     const e = emulator as KubeEmulator;
+    // Quota: the second pod of a session is one too many.
+    e.quota('pods', 1);
+    const q = await project();
+    const s = await q.paude(['--shell', '--', 'true']);
+    expect(s.code).toBe(5);
+    expect(s.stderr).toMatch(/the namespace \S+ is out of quota: .*exceeded quota.*; free some \(paude gc\) or ask for more/);
+    e.quota('pods', 1000);
+    const before = (await core.listNamespacedSecret({ namespace, labelSelector: 'app.kubernetes.io/managed-by=paude' })).items.length;
     e.deny('create', 'networkpolicies');
     const p = await project();
+    Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-ant-test-key-k8s' });
     const r = await p.paude(['--shell', '--', 'true']);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/paude may not create networkpolicies in namespace \S+ \(context \S+\): .*forbidden.*; ask your cluster admin for "create" on "networkpolicies"/);
-    // Nothing of the failed start is left behind.
-    expect((await core.listNamespacedSecret({ namespace, labelSelector: 'app.kubernetes.io/managed-by=paude' })).items).toEqual([]);
+    // Nothing of the failed start is left behind: the Secret it had created is gone.
+    expect((await core.listNamespacedSecret({ namespace, labelSelector: 'app.kubernetes.io/managed-by=paude' })).items).toHaveLength(before);
   });
 });

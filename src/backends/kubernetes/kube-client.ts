@@ -86,8 +86,7 @@ export function kubeError(conn: Pick<KubeConnection, 'server' | 'context' | 'nam
   const status = statusOf(error);
   const what = `${at.resource}${at.name ? ` "${at.name}"` : ''}`;
   if (!status) {
-    const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-    const why = code && typeof code === 'string' ? code : (error as Error).message;
+    const why = systemCode(error) ?? (error as Error).message;
     return new PaudeError(`the Kubernetes API server ${conn.server} (context ${conn.context}) does not answer: ${why}; check the cluster is up and your kubeconfig points at it`, ExitCode.engine);
   }
   const message = status.body.message ?? `HTTP ${status.code}`;
@@ -106,6 +105,18 @@ export function kubeError(conn: Pick<KubeConnection, 'server' | 'context' | 'nam
     default:
       return new PaudeError(`the cluster answered ${status.code} to ${at.verb} ${what}: ${message}`, ExitCode.engine);
   }
+}
+
+/** ECONNREFUSED, ENOTFOUND, ETIMEDOUT... from an error or its causes (fetch wraps them). */
+function systemCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    const errors = (e as { errors?: unknown[] }).errors;
+    e = Array.isArray(errors) && errors.length ? errors[0] : (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 export const isNotFound = (error: unknown): boolean => statusOf(error)?.code === 404;
