@@ -37,6 +37,9 @@ export async function keepSession(backend: SessionBackend, record: SessionRecord
     const code = await backend.waitAgent(record.id).catch(() => null);
     await bridge?.stop().catch(() => undefined);
     await onEnd?.(code).catch(() => undefined);
+    // A cluster session's proxy pod has nothing left to do (local proxies stop by themselves);
+    // the agent pod stays, for its files.
+    if (backend.kind === 'kubernetes') await backend.stop(record.id, 0).catch(() => undefined);
   } finally {
     clearInterval(reaper);
     await bridge?.stop().catch(() => undefined);
