@@ -19,6 +19,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../support/engine-test.js';
 import { startKubeEmulator, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { runInPty } from '../support/pty.js';
+import { runPaude } from '../support/run-cli.js';
 import { waitFor } from '../support/session-fixture.js';
 import { gatewayOf, testProject, type TestProject } from '../support/workspace.js';
 
@@ -191,6 +192,17 @@ describeEngines('kubernetes backend', (engine) => {
     expect(rm.code, rm.stderr).toBe(0);
     await waitFor(async () => ((await objects(id)).length === 0 ? true : undefined), 30_000);
     expect(emulator?.unknown ?? []).toEqual([]);
+  });
+
+  it('runs a command without a terminal: stdout and stderr apart, its exit code, its changes back, nothing left', async () => {
+    const p = await project();
+    const r = await runPaude(['--shell', '--', 'sh', '-c', 'read line; echo "out:$line"; echo err >&2; echo made > result.txt; exit 3'], { cwd: p.ws, env: p.env, input: 'piped in\n' });
+    expect(r.stderr).toContain('err');
+    expect(r.stderr).not.toContain('out:');
+    expect(r.stdout).toContain('out:piped in');
+    expect(r.code).toBe(3);
+    expect(await readFile(join(p.ws, 'result.txt'), 'utf8')).toBe('made\n');
+    expect((await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=paude' })).items.filter((x) => x.metadata?.annotations?.['paude.workspace'] === p.ws)).toEqual([]);
   });
 
   it('says in one sentence that the API server does not answer', async () => {
