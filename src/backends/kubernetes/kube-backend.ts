@@ -26,6 +26,19 @@ const SECRET_BYTES = 700 * 1024;
 /** Never worth a Secret: caches and logs in credential directories. */
 const SKIP_IN_CREDENTIALS = new Set(['logs', 'virtenv', 'legacy_credentials', '.cache']);
 
+/**
+ * Unpacks stdin into "$1". The roots of volumes (an fsGroup PVC, an emptyDir) belong to root,
+ * and GNU tar insists on setting the mode of "." even with --no-overwrite-dir: that one
+ * refusal is not a failure; any other error is.
+ */
+const UNTAR = [
+  'sh',
+  '-c',
+  'err=$(tar -x --no-overwrite-dir -f - -C "$1" 2>&1); rc=$?; [ -n "$err" ] && printf "%s\\n" "$err" >&2; ' +
+    'if [ "$rc" -ne 0 ] && ! printf "%s\\n" "$err" | grep -v -e "^tar: \\./*: Cannot \\(change mode\\|utime\\|change ownership\\)" -e "^tar: Exiting with failure status" | grep -q .; then rc=0; fi; exit "$rc"',
+  'sh',
+];
+
 export interface KubeBackendOptions extends Omit<KubeSessionOptions, 'namespace'> {
   /** How long to wait for pods to run (tests shorten it). */
   pendingTimeoutMs?: number;
@@ -150,8 +163,7 @@ export class KubernetesBackend implements SessionBackend {
   }
 
   async copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void> {
-    // --no-overwrite-dir: the volume roots are not the agent's to chmod (emptyDir, fsGroup PVC).
-    const r = await this.run(id, FILES_CONTAINER, ['tar', '-x', '--no-overwrite-dir', '-f', '-', '-C', directory], archive);
+    const r = await this.run(id, FILES_CONTAINER, UNTAR.concat(directory), archive);
     if (r.exitCode !== 0) throw new Error(`copying into ${directory} of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
   }
 
@@ -229,7 +241,7 @@ export class KubernetesBackend implements SessionBackend {
   }
 
   async copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void> {
-    const r = await this.run(`${id}-proxy`, 'proxy', ['tar', '-x', '--no-overwrite-dir', '-f', '-', '-C', directory], archive);
+    const r = await this.run(`${id}-proxy`, 'proxy', UNTAR.concat(directory), archive);
     if (r.exitCode !== 0) throw new Error(`copying into the proxy of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
   }
 
