@@ -164,7 +164,11 @@ export class KubernetesBackend implements SessionBackend {
 
   async copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void> {
     const r = await this.run(id, FILES_CONTAINER, UNTAR.concat(directory), archive);
-    if (r.exitCode !== 0) throw new Error(`copying into ${directory} of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
+    if (r.exitCode !== 0) {
+      // Who wrote where: the usual cause is a volume the agent's user may not write.
+      const who = await this.run(id, FILES_CONTAINER, ['sh', '-c', 'echo "$(id), $(ls -ld "$1")"', 'sh', directory]).catch(() => undefined);
+      throw new Error(`copying into ${directory} of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}${who ? ` [${who.stdout.toString().trim()}]` : ''}`);
+    }
   }
 
   async copyFromAgent(id: string, path: string): Promise<Buffer> {
