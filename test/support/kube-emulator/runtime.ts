@@ -117,7 +117,10 @@ export interface ContainerTarget {
   waiting?: IContainerStateWaiting;
 }
 
+/** Why a pod's containers cannot be configured yet (the kubelet retries). */
 class ConfigError extends Error {
+  /** The container concerned (CreateContainerConfigError). */
+  container?: string;
   constructor(
     readonly reason: 'CreateContainerConfigError' | 'FailedMount',
     message: string,
@@ -417,7 +420,7 @@ export class PodRuntime {
           for (const c of run.containers) c.waiting = { reason: 'ContainerCreating' };
           this.event(run, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${error.volume ?? ''}" : ${error.message}`);
         } else {
-          const c = run.containers.find((x) => x.spec.name === (error as ConfigError & { container?: string }).container) ?? run.containers[0];
+          const c = run.containers.find((x) => x.spec.name === error.container) ?? run.containers[0];
           if (c) c.waiting = { reason: 'CreateContainerConfigError', message: error.message };
           this.event(run, 'Warning', 'Failed', `Error: ${error.message}`, c ? { fieldPath: `spec.containers{${c.spec.name}}` } : {});
         }
@@ -532,7 +535,7 @@ export class PodRuntime {
         const user = this.resolveUser(pod, c, images.get(c.image ?? ''));
         containers.set(c.name, { env, user });
       } catch (error) {
-        if (error instanceof ConfigError) Object.assign(error, { container: c.name });
+        if (error instanceof ConfigError) error.container = c.name;
         throw error;
       }
     }
@@ -1050,21 +1053,21 @@ export class PodRuntime {
     }
     const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
     const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
-    const oldConditions = Array.isArray(old.conditions) ? (old.conditions as IPodCondition[]) : [];
-    const cond = (type: string, ok: boolean, reason?: string, message?: string): IPodCondition => {
+    const oldConditions = Array.isArray(old.conditions) ? (old.conditions as Condition[]) : [];
+    const cond = (type: string, ok: boolean, reason?: string, message?: string): Condition => {
       const status = ok ? 'True' : 'False';
       const prev = oldConditions.find((x) => x.type === type);
       return {
         type,
         status,
-        lastProbeTime: null as unknown as string,
+        lastProbeTime: null, // as the kubelet writes it
         lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : timestamp(),
         ...(reason ? { reason } : {}),
         ...(message ? { message } : {}),
       };
     };
     const completed = phase === 'Succeeded' || phase === 'Failed';
-    const conditions: IPodCondition[] = [];
+    const conditions: Condition[] = [];
     if (run.scheduled) {
       conditions.push(cond('PodReadyToStartContainers', run.sandboxReady));
       conditions.push(cond('Initialized', true));
@@ -1210,6 +1213,9 @@ export class PodRuntime {
   }
 
 }
+
+/** A pod condition as written on the wire (lastProbeTime is null when there are no probes). */
+type Condition = Omit<IPodCondition, 'lastProbeTime'> & { lastProbeTime: string | null };
 
 interface ContainerConfig {
   env: Map<string, string>;
