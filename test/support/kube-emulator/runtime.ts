@@ -859,7 +859,10 @@ export class PodRuntime {
       const readOnly = m.readOnly === true || src.readOnly === true;
       if (src.kind === 'host') mounts.push({ Type: 'bind', Source: m.subPath ? `${src.path}/${m.subPath}` : src.path, Target: m.mountPath, ReadOnly: readOnly });
       else if (m.subPath && src.mountpoint) mounts.push({ Type: 'bind', Source: `${src.mountpoint}/${m.subPath}`, Target: m.mountPath, ReadOnly: readOnly });
-      else mounts.push({ Type: 'volume', Source: src.name, Target: m.mountPath, ReadOnly: readOnly });
+      // The kubelet never copies image content into a volume; Docker does on a volume's first
+      // mount while it is empty, and takes the image directory's owner and mode with it (which
+      // would undo fsGroup on the root of a PVC mounted at a path the image does not have).
+      else mounts.push({ Type: 'volume', Source: src.name, Target: m.mountPath, ReadOnly: readOnly, ...(this.isPodman ? {} : { VolumeOptions: { NoCopy: true } as Docker.MountSettings['VolumeOptions'] }) });
     }
     return mounts;
   }
