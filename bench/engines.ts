@@ -80,10 +80,17 @@ export async function openEngine(name: EngineName, runId: string, log: (line: st
       async cleanup() {
         const errors: unknown[] = [];
         for (const cleanup of cleanups.splice(0).reverse()) {
+          // An engine may still be letting go of a container when its image is removed (Podman
+          // answers "image in use" for a moment): one more try after a second.
           try {
             await cleanup();
-          } catch (error) {
-            errors.push(error);
+          } catch {
+            await new Promise((r) => setTimeout(r, 1000));
+            try {
+              await cleanup();
+            } catch (error) {
+              errors.push(error);
+            }
           }
         }
         if (errors.length > 0) throw new AggregateError(errors, `cleanup on ${name} failed`);

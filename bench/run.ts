@@ -52,7 +52,8 @@ async function main(argv: string[]): Promise<number> {
         await e.bench.cleanup();
       } catch (error) {
         ctx.errors.push({ benchmark: 'cleanup', engine: e.name, error });
-        log(`cleanup on ${e.name} failed: ${String(error)}`);
+        const causes = error instanceof AggregateError ? error.errors.map((x: unknown) => `\n  - ${x instanceof Error ? x.message : String(x)}`).join('') : '';
+        log(`cleanup on ${e.name} failed: ${String(error)}${causes}`);
       }
     }
   };

@@ -175,8 +175,11 @@ export function buildProgram(ctx: CliContext): Command {
     .description("bring a remote session's workspace changes to this host (or, with --push, this host's to the session); changes on both sides are conflicts, never overwritten")
     .argument('[session]', 'session id or unique prefix (default: the only one running here)')
     .option('--push', "send this host's changes to the session instead")
+    .option('--up', 'the same as --push')
+    .option('--down', 'from the session to this host (the default)')
+    .option('--git', "exchange commits instead of files: the session's branches arrive as paude/<id>/<branch>; with --up this host's branch arrives there as host/<branch>")
     .option('-n, --dry-run', 'only say what would change')
-    .action(async (session: string | undefined, opts: { push?: boolean; dryRun?: boolean }) => {
+    .action(async (session: string | undefined, opts: { push?: boolean; up?: boolean; down?: boolean; git?: boolean; dryRun?: boolean }) => {
       const { sync } = await import('./commands/lifecycle.js');
       await sync(ctx, session, opts);
     });

@@ -12,14 +12,16 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { readFile, rm as removeFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEngines } from '../support/engine-test.js';
 import { startKubeEmulator, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { runInPty } from '../support/pty.js';
-import { runPaude } from '../support/run-cli.js';
+import { PAUDE_BIN, runPaude } from '../support/run-cli.js';
 import { waitFor } from '../support/session-fixture.js';
 import { gatewayOf, testProject, type TestProject } from '../support/workspace.js';
 
@@ -105,6 +107,12 @@ describeEngines('kubernetes backend', (engine) => {
   it('runs a detached session: its objects, attach both ways with resize, the policy live, sync both ways, and rm removes everything', async () => {
     const p = await project();
     await writeFile(join(p.ws, 'hello.txt'), 'from the host\n');
+    // A real repository, owned by the workspace's owner like the rest.
+    const git = (...args: string[]): string => execFileSync('git', ['-C', p.ws, '-c', 'safe.directory=*', '-c', 'user.name=host', '-c', 'user.email=host@example.com', ...args], { encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-qm', 'first');
+    if (process.getuid?.() === 0) execFileSync('chown', ['-R', '1000:1000', p.ws]);
     await writeFile(join(p.dir, 'home', '.gitconfig'), '[user]\n\tname = Ada\n');
     Object.assign(p.env, { ANTHROPIC_API_KEY: 'sk-ant-test-key-k8s' });
     const start = await p.paude(['--detach', '--shell']);
@@ -159,13 +167,30 @@ describeEngines('kubernetes backend', (engine) => {
         return /C200/.test(t.output()) || undefined;
       }, 20_000);
       expect(up.seen).toContain(`blocked.test:${up.port} /now`);
-      t.write('echo from-the-pod > made-there.txt\r');
-      await new Promise((r) => setTimeout(r, 300));
+      t.write('echo from-the-pod > made-there.txt; git add made-there.txt && git -c user.name=agent -c user.email=agent@example.com commit -qm "from the agent" && echo COMMITTED\r');
+      await t.waitFor(/^COMMITTED/m);
       t.write('\x1d'); // ctrl-], the detach key
       expect(await t.exit).toBe(0);
     } finally {
       t.pty.kill();
     }
+
+    // Git: the agent's commit arrives as a branch here; the host's branch goes there as host/main.
+    const gitDown = await p.paude(['sync', id, '--git']);
+    expect(gitDown.code, gitDown.stderr).toBe(0);
+    expect(gitDown.stdout).toContain(`paude/${id}/main (new)`);
+    expect(git('log', '-1', '--format=%s', `paude/${id}/main`).trim()).toBe('from the agent');
+    expect(git('log', '-1', '--format=%s', 'main').trim()).toBe('first'); // nothing of the host's moved
+    await writeFile(join(p.ws, 'host-note.txt'), 'note\n');
+    git('add', 'host-note.txt');
+    git('commit', '-qm', 'from the host');
+    const gitUp = await p.paude(['sync', id, '--git', '--up']);
+    expect(gitUp.code, gitUp.stderr).toBe(0);
+    expect(gitUp.stdout).toMatch(/host\/main \(new\) [0-9a-f]{7}/);
+    // (file sync below would show it too: the agent's repo now has host/main)
+    await removeFile(join(p.ws, 'host-note.txt'));
+    git('reset', '-q', '--hard', 'HEAD~1');
+    if (process.getuid?.() === 0) execFileSync('chown', ['-R', '1000:1000', p.ws]);
 
     // Sync: the pod's change comes back; the host's goes in.
     const pull = await p.paude(['sync', id]);
@@ -176,8 +201,8 @@ describeEngines('kubernetes backend', (engine) => {
     expect(push.code, push.stderr).toBe(0);
     const t2 = runInPty(['attach', id], { cwd: p.ws, env: p.env });
     try {
-      t2.write('\rcat hello.txt\r');
-      await t2.waitFor(/changed on the host/, 30_000);
+      t2.write('\rcat hello.txt; git log -1 --format=%s host/main\r');
+      await t2.waitFor(/changed on the host[\s\S]*from the host/, 30_000);
       t2.write('\x1d');
       expect(await t2.exit).toBe(0);
     } finally {
@@ -203,6 +228,45 @@ describeEngines('kubernetes backend', (engine) => {
     expect(r.code).toBe(3);
     expect(await readFile(join(p.ws, 'result.txt'), 'utf8')).toBe('made\n');
     expect((await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=paude' })).items.filter((x) => x.metadata?.annotations?.['paude.workspace'] === p.ws)).toEqual([]);
+  });
+
+  it('holds a request in ask mode until it is approved here, through the state bridge', async () => {
+    const p = await project({ network: { mode: 'ask', hosts: { 'blocked.test': gateway }, allowlist: [] } });
+    const start = await p.paude(['--detach', '--shell']);
+    expect(start.code, start.stderr).toBe(0);
+    const id = start.stdout.trim();
+    // Someone is there to ask: paude approvals --watch (its heartbeat reaches the proxy pod).
+    const watcher = spawn(process.execPath, [PAUDE_BIN, 'approvals', '--watch', '--json'], { cwd: p.ws, env: { ...process.env, ...p.env } });
+    let lines = '';
+    watcher.stdout.on('data', (d: Buffer) => (lines += d.toString()));
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      let out = '';
+      const sink = new Writable({
+        write(chunk: Buffer, _e, cb) {
+          out += chunk.toString();
+          cb();
+        },
+      });
+      let done!: () => void;
+      const finished = new Promise<void>((r) => (done = r));
+      const ws = await new k8s.Exec(kc).exec(namespace, id, 'agent', ['curl', '-s', '-o', '/dev/null', '-w', 'HELD%{http_code}', '--max-time', '60', '-x', 'http://127.0.0.1:3128', `http://blocked.test:${up.port}/held`], sink, null, null, false, () => done());
+      ws.on('close', () => done());
+      const held = await waitFor(() => {
+        const line = lines.split('\n').find((l) => l.includes('blocked.test'));
+        return Promise.resolve(line ? (JSON.parse(line) as { id: string }).id : undefined);
+      }, 30_000);
+      const ok = await p.paude(['approve', held]);
+      expect(ok.code, ok.stderr).toBe(0);
+      await finished;
+      expect(out).toBe('HELD200');
+      expect(up.seen).toContain(`blocked.test:${up.port} /held`);
+    } finally {
+      watcher.kill('SIGINT');
+    }
+    expect((await p.paude(['rm', '--force', id])).code).toBe(0);
   });
 
   it('says in one sentence that the API server does not answer', async () => {

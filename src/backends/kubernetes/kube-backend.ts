@@ -235,7 +235,14 @@ export class KubernetesBackend implements SessionBackend {
   }
 
   async exec(id: string, command: string[]): Promise<ExecResult> {
-    const r = await this.run(id, AGENT_CONTAINER, command);
+    let r: Awaited<ReturnType<KubernetesBackend['run']>>;
+    try {
+      r = await this.run(id, AGENT_CONTAINER, command);
+    } catch (error) {
+      // A command that has ended leaves its container unreachable; the holder of its files runs on.
+      if ((await this.agentExit(id)) === 'running') throw error;
+      r = await this.run(id, FILES_CONTAINER, command);
+    }
     return { exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
   }
 

@@ -118,6 +118,7 @@ describe('sessionObjects', () => {
     expect(agent?.resources?.limits).toEqual({ cpu: '2', memory: '8Gi' });
     expect(agent?.workingDir).toBe('/home/ada/src/My Project/sub');
     expect(agent?.env).toContainEqual({ name: 'PAUDE_PROXY_HOST', value: 'paude-abc123-proxy' });
+    expect(agent?.env).toContainEqual({ name: 'GIT_CONFIG_VALUE_0', value: '/home/ada/src/My Project' });
     // The workspace PVC at the host path; home and isolated dirs pod-local; credentials read-only.
     expect(agent?.volumeMounts).toContainEqual({ name: 'workspace', mountPath: '/home/ada/src/My Project' });
     expect(agent?.volumeMounts).toContainEqual({ name: 'credential-0', mountPath: '/home/paude/.gitconfig', subPath: '.gitconfig', readOnly: true });

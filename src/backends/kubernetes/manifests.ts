@@ -287,6 +287,11 @@ export function sessionObjects(spec: SessionSpec, o: KubeSessionOptions, proxy: 
     PAUDE_PROXY_HOST: proxyName,
     PAUDE_PROXY_PORTS: `${KUBE_PORTS.proxy},${KUBE_PORTS.provider},${KUBE_PORTS.otel}`,
     PAUDE_CONTROL: CONTROL_DIR,
+    // The PVC's root belongs to root (fsGroup lets the agent write it), which git calls dubious
+    // ownership: the workspace is trusted as it is on the host (command-line scope config).
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'safe.directory',
+    GIT_CONFIG_VALUE_0: spec.projectRoot,
   };
   const agent: V1Container = {
     name: AGENT_CONTAINER,

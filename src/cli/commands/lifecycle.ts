@@ -156,7 +156,8 @@ async function syncSkip(ctx: CliContext, root: string): Promise<string[]> {
 }
 
 /** paude sync [SESSION] [--push] [--dry-run]: a remote session's workspace and this host's. */
-export async function sync(ctx: CliContext, ref: string | undefined, opts: { push?: boolean; dryRun?: boolean }): Promise<void> {
+export async function sync(ctx: CliContext, ref: string | undefined, opts: { push?: boolean; up?: boolean; down?: boolean; git?: boolean; dryRun?: boolean }): Promise<void> {
+  if ((opts.push || opts.up) && opts.down) throw new UsageError('--down and --up (--push) go opposite ways: give one');
   const service = await sessionService(ctx);
   const view = await choose(service, ctx, ref);
   const backend = view.backendHandle;
@@ -167,10 +168,21 @@ export async function sync(ctx: CliContext, ref: string | undefined, opts: { pus
   }
   const root = view.record?.projectRoot;
   if (!root) throw new PaudeError(`${view.id} has no record of its workspace; it cannot be synced`);
+  const up = opts.push === true || opts.up === true;
+  if (opts.git) {
+    if (opts.dryRun) throw new UsageError('--dry-run is for the file sync; --git only adds branches, it never overwrites');
+    const { gitPull, gitPush } = await import('../../sync/git-sync.js');
+    const info = await backend.exec(view.id, ['id', '-u']).catch(() => undefined);
+    const uid = Number(info?.stdout.trim() ?? '1000');
+    const report = up ? await gitPush(backend, view.id, root, { uid, gid: uid }) : await gitPull(backend, view.id, root);
+    ctx.stdout.write(report.updated.length ? `${report.updated.map((u) => `  ${u}`).join('\n')}\n` : `nothing new ${up ? 'to send' : 'from the session'}\n`);
+    if (!up && report.updated.length) ctx.stdout.write(`paude: the session's branches are under paude/${view.id}/ (git log paude/${view.id}/<branch>; merge what you want)\n`);
+    return;
+  }
   const { pullWorkspace, pushWorkspace } = await import('../../sync/session-sync.js');
   const dir = sessionDir(service.paths.sessionsDir, view.id);
   const skip = await syncSkip(ctx, root);
-  if (opts.push) {
+  if (up) {
     const info = await backend.exec(view.id, ['id', '-u']).catch(() => undefined);
     const uid = Number(info?.stdout.trim() ?? '1000');
     await pushWorkspace(backend, view.id, root, dir, skip, { uid, gid: uid }, ctx.stdout, { dryRun: opts.dryRun });
