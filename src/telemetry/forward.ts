@@ -68,12 +68,19 @@ export function grpcSender(endpoint: string, headers: Record<string, string>): S
     const metadata = new g.Metadata();
     for (const [k, v] of Object.entries(headers)) metadata.set(k.toLowerCase(), v);
     const c = client;
-    return new Promise<Outcome>((resolve) => {
+    const outcome = await new Promise<Outcome>((resolve) => {
       c.makeUnaryRequest(SERVICE[e.signal], identity, identity, e.raw, metadata, { deadline: Date.now() + 10_000 }, (error) => {
         if (!error) resolve('delivered');
         else resolve(RETRYABLE_GRPC.has(error.code) ? 'retry' : 'refused');
       });
     });
+    if (outcome === 'retry') {
+      // The relay's own backoff decides when to try again: a fresh channel then, not one still
+      // waiting out grpc-js's reconnect backoff.
+      c.close();
+      if (client === c) client = undefined;
+    }
+    return outcome;
   };
   return Object.assign(send, { close: () => client?.close() });
 }

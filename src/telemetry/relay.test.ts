@@ -236,5 +236,5 @@ describe('OtlpRelay', () => {
     ]);
     expect(got[0]?.body.equals(Buffer.from(metrics))).toBe(true);
     expect(relay.totals().input).toBe(4);
-  });
+  }, 20_000);
 });
