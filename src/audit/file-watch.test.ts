@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,19 @@ describe('WorkspaceWatch', () => {
     await second.stop();
     const all = await changes(log);
     expect(all.filter(([, p]) => p === 'while-away.txt')).toEqual([['created', 'while-away.txt', true]]);
+  });
+
+  it('records a file written as the watch begins, whichever of the first look and the watcher sees it first', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { ws, session, log } = await setup();
+      const watch = new WorkspaceWatch(log, 's1', ws, [], session);
+      watch.start();
+      writeFileSync(join(ws, `quick-${round}.txt`), 'q');
+      await until(async () => (await changes(log)).length > 0);
+      await watch.stop();
+      // keep.txt and the others were there before: no event for them.
+      expect(await changes(log)).toEqual([['created', `quick-${round}.txt`, false]]);
+    }
   });
 
   it('ignores a manifest that is not its own shape', async () => {

@@ -21,6 +21,7 @@ export const FILE_MANIFEST = 'files.json';
 /** Past this many files the workspace is watched live only: the manifest would be too big to keep. */
 const MAX_FILES = 200_000;
 const SAVE_DELAY = 2000;
+const CLOCK_SLACK_MS = 50;
 
 const Manifest = z.strictObject({
   version: z.literal(1),
@@ -118,6 +119,10 @@ export class WorkspaceWatch {
   private ready: Promise<void> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | undefined;
   private readonly skipped: (rel: string) => boolean;
+  /** Paths the watcher reported before the first look was done: changed since start, whatever the look saw. */
+  private readonly early = new Set<string>();
+  private scanned = false;
+  private startedAt = 0;
 
   constructor(
     private readonly log: AuditLog,
@@ -136,6 +141,7 @@ export class WorkspaceWatch {
 
   /** Starts watching; the first look at the workspace (and the catch-up) runs in the background. */
   start(): void {
+    this.startedAt = Date.now();
     try {
       this.watcher = watch(this.root, { recursive: true }, (_type, name) => {
         if (name) this.changed(name.split(sep).join('/'));
@@ -150,7 +156,9 @@ export class WorkspaceWatch {
   private async catchUp(): Promise<void> {
     const before = this.manifestFile ? await readManifest(this.manifestFile) : undefined;
     const now = await scan(this.root, this.skipped);
-    this.files = now;
+    this.scanned = true;
+    // What changed while the look was under way is judged by the watcher, not taken as the baseline.
+    this.files = now ? new Map([...now].filter(([rel]) => !this.early.has(rel))) : undefined;
     if (!now || !this.manifestFile) return;
     if (before && before.root === this.root) {
       const events = differences(this.session, new Map(Object.entries(before.files)), now);
@@ -160,7 +168,9 @@ export class WorkspaceWatch {
   }
 
   private changed(rel: string): void {
-    if (this.skipped(rel) || this.pending.has(rel)) return;
+    if (this.skipped(rel)) return;
+    if (!this.scanned) this.early.add(rel);
+    if (this.pending.has(rel)) return;
     this.pending.set(
       rel,
       setTimeout(() => {
@@ -182,8 +192,21 @@ export class WorkspaceWatch {
       this.files?.delete(rel);
     } else {
       const now: Entry = [st.size, Math.floor(st.mtimeMs)];
-      if (was && was[0] === now[0] && was[1] === now[1]) return; // touched by a read, not changed
-      event = fileEvent(this.session, rel, was || !this.files ? 'modified' : 'created', now, false);
+      const same = was !== undefined && was[0] === now[0] && was[1] === now[1];
+      // The look and the watcher race at the start: a file written just after the watch began
+      // may be in the look already. Unchanged since a look and older than the watch: a read.
+      // (File times come from the kernel's coarse clock, a few ms behind Date.now(): some slack.)
+      const since = this.startedAt - CLOCK_SLACK_MS;
+      if (same && now[1] < since) return;
+      const born = st.birthtimeMs > 0 ? st.birthtimeMs : st.ctimeMs;
+      const bornSince = born >= since;
+      let created: boolean;
+      if (same) created = bornSince;
+      else if (was) created = false;
+      // Unknown to the look: new; but a path changed while the look was under way may have
+      // been there before the watch began (its birth time says).
+      else created = this.files !== undefined && (!this.early.has(rel) || bornSince);
+      event = fileEvent(this.session, rel, created ? 'created' : 'modified', now, false);
       this.files?.set(rel, now);
     }
     await this.log.append([event]).catch(() => undefined);
