@@ -127,6 +127,8 @@ export async function runSession(o: RunOptions): Promise<number> {
   const ended: { exitCode: number | null; how: string; startedAt?: string } = { exitCode: null, how: 'start failed' };
   const cleanup = async (): Promise<void> => {
     await fileWatch?.stop();
+    // The proxy's last requests reach its access log as it stops (read by settleSession below).
+    if (ended.startedAt && audit && !backend.remote) await backend.stop(id, 0).catch(() => undefined);
     if (ended.startedAt) await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`));
     await flushSinks(audit);
     await backend.remove(id).catch(() => undefined);
