@@ -70,6 +70,7 @@ const engineHint = (backend: SessionRecord['backend'] | undefined): 'podman' | '
 
 export class SessionService {
   private engines: Engine[] | undefined;
+  private readonly connected = new Map<string, SessionBackend>();
 
   constructor(
     readonly paths: Paths,
@@ -93,9 +94,11 @@ export class SessionService {
   private async clusters(records: readonly SessionRecord[], unreachable: string[]): Promise<SessionBackend[]> {
     const endpoints = new Set(records.filter((r) => isKubeEndpoint(r.endpoint)).map((r) => r.endpoint));
     const out: SessionBackend[] = [];
+    // Connected once per service (the dashboard lists every second): a cluster that answered stays.
     if (this.backendConfig.type === 'kubernetes') {
       try {
-        const configured = await kubernetesBackend(this.backendConfig, this.env);
+        const configured = this.connected.get('') ?? (await kubernetesBackend(this.backendConfig, this.env));
+        this.connected.set('', configured);
         out.push(configured);
         endpoints.delete(configured.endpoint);
       } catch (error) {
@@ -104,7 +107,9 @@ export class SessionService {
     }
     for (const endpoint of endpoints) {
       try {
-        out.push(await connectBackend(endpoint, this.backendConfig, this.env));
+        const backend = this.connected.get(endpoint) ?? (await connectBackend(endpoint, this.backendConfig, this.env));
+        this.connected.set(endpoint, backend);
+        out.push(backend);
       } catch (error) {
         unreachable.push(`${endpoint} (recorded for ${records.filter((r) => r.endpoint === endpoint).map((r) => r.id).join(', ')}) did not answer: ${(error as Error).message.split('\n')[0]}`);
       }
