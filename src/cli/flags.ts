@@ -21,8 +21,16 @@ export function checkNetworkFlag(value: string): void {
   if (!parsed.ok) throw new UsageError(`--network-allow: ${describeEntryProblem(value, parsed.problem)}`);
 }
 
+/** --namespace: a Kubernetes namespace name, checked before anything starts. */
+export function checkNamespaceFlag(value: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) {
+    throw new UsageError(`--namespace: ${JSON.stringify(value)} is not a Kubernetes namespace name (expected lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)`);
+  }
+}
+
 export function toOverrides(flags: ConfigFlags, env: NodeJS.ProcessEnv = {}): FlagOverrides {
   flags.networkAllow?.forEach(checkNetworkFlag);
+  if (flags.namespace !== undefined) checkNamespaceFlag(flags.namespace);
   return {
     ...(env.PAUDE_BASE_IMAGE ? { baseImage: env.PAUDE_BASE_IMAGE } : {}),
     ...(flags.networkAllow?.length ? { networkAllow: flags.networkAllow } : {}),

@@ -58,6 +58,14 @@ describe('paude CLI', () => {
     );
   });
 
+  it('rejects a bad --namespace before connecting to any cluster', async () => {
+    const r = await runPaude(['--backend', 'kubernetes', '--namespace', 'Team_A', '--shell', '--', 'true'], { cwd: repo, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      `paude: --namespace: "Team_A" is not a Kubernetes namespace name (expected lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)`,
+    );
+  });
+
   it('reports a malformed global file in one line with exit code 3', async () => {
     await write(join(env.PAUDE_CONFIG_DIR!, 'paude.json'), { network: { allowlist: ['a.com', 'b.com', 'http://x.com/a'] } });
     const r = await runPaude(['config', 'show'], { cwd: repo, env });
