@@ -195,20 +195,25 @@ describe('OtlpRelay', () => {
   it('forwards protobuf to a gRPC collector with its headers as metadata, and retries while it is unavailable', async () => {
     const dir = await tmp();
     const got: Array<{ path: string; auth: string | undefined; body: Buffer }> = [];
-    const server = new grpc.Server();
-    const identity = (b: Buffer): Buffer => b;
-    for (const path of ['/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', '/opentelemetry.proto.collector.logs.v1.LogsService/Export']) {
-      server.register(
-        path,
-        (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-          got.push({ path, auth: call.metadata.get('authorization')[0]?.toString(), body: call.request });
-          callback(null, Buffer.alloc(0));
-        },
-        identity,
-        identity,
-        'unary',
-      );
-    }
+    // A collector taking the raw bytes of each Export call.
+    const collector = (): grpc.Server => {
+      const server = new grpc.Server();
+      const identity = (b: Buffer): Buffer => b;
+      for (const path of ['/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', '/opentelemetry.proto.collector.logs.v1.LogsService/Export']) {
+        server.register(
+          path,
+          (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+            got.push({ path, auth: call.metadata.get('authorization')[0]?.toString(), body: call.request });
+            callback(null, Buffer.alloc(0));
+          },
+          identity,
+          identity,
+          'unary',
+        );
+      }
+      return server;
+    };
+    const server = collector();
     // Reserve a port, then let the relay find the collector down before it starts.
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
     await new Promise<void>((r) => server.tryShutdown(() => r()));
@@ -219,13 +224,7 @@ describe('OtlpRelay', () => {
     expect(await post(relay.socket, '/v1/logs', Buffer.from([0x0a, 0x00]), { 'content-type': 'application/x-protobuf' })).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect(got).toEqual([]);
-    const again = new grpc.Server();
-    for (const path of ['/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', '/opentelemetry.proto.collector.logs.v1.LogsService/Export']) {
-      again.register(path, (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        got.push({ path, auth: call.metadata.get('authorization')[0]?.toString(), body: call.request });
-        callback(null, Buffer.alloc(0));
-      }, identity, identity, 'unary');
-    }
+    const again = collector();
     await new Promise<void>((resolve, reject) => again.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
     cleanup.push(() => new Promise<void>((r) => again.tryShutdown(() => r())));
     for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
