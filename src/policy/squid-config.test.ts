@@ -56,7 +56,7 @@ describe('renderSquidConfig: what the proxy is told', () => {
   it('logs every request in the format proxy-event.ts reads, into the state directory', () => {
     const conf = lines();
     expect(conf).toContain(`logformat paude ${ACCESS_LOG_FORMAT}`);
-    expect(conf).toContain('access_log daemon:/run/paude/log/access.log logformat=paude');
+    expect(conf).toContain('access_log stdio:/run/paude/log/access.log logformat=paude');
     expect(conf).toContain('cache_log /run/paude/log/cache.log');
     expect(ACCESS_LOG_FORMAT.split(' ')).toHaveLength(11);
   });
@@ -107,7 +107,7 @@ const LINE_SHAPES: RegExp[] = [
   /^(pid_filename none|cache deny all|cache_mem 16 MB|shutdown_lifetime 1 seconds|via off|forwarded_for delete|httpd_suppress_version_string on)$/,
   /^(cache_store_log none|logfile_rotate 0|umask 022|coredump_dir \/tmp)$/,
   new RegExp(`^logformat paude ${ACCESS_LOG_FORMAT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
-  /^access_log daemon:\/[A-Za-z0-9/_.-]+\/log\/access\.log logformat=paude$/,
+  /^access_log stdio:\/[A-Za-z0-9/_.-]+\/log\/access\.log logformat=paude$/,
   /^cache_log \/[A-Za-z0-9/_.-]+\/log\/cache\.log$/,
   // An IPv6 zone id (fe80::1%eth0) passes isIP(); it stays one token, so nothing is injected.
   /^acl agent src [0-9a-zA-Z.:%-]+\/(32|128)$/,

@@ -94,7 +94,10 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     'forwarded_for delete',
     'httpd_suppress_version_string on',
     `logformat paude ${ACCESS_LOG_FORMAT}`,
-    `access_log daemon:${s}/log/access.log logformat=paude`,
+    // stdio, not daemon: squid writes each line itself as the request ends, so a line is on disk
+    // before anything can stop the proxy (a log daemon still holding lines is killed with the
+    // container when squid exits first, and the audit log lost the session's last request).
+    `access_log stdio:${s}/log/access.log logformat=paude`,
     `cache_log ${s}/log/cache.log`,
     'cache_store_log none',
     'logfile_rotate 0',

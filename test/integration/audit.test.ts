@@ -128,8 +128,11 @@ describeEngines('audit log', (engine) => {
     await p.paude(['audit']);
     expect(new Set(received.map((e) => e.id)).size).toBe(received.length);
     expect(received).toHaveLength(3);
-    // syslog got the same three, as RFC 5424 messages with the event type as MSGID.
-    expect([...syslog.matchAll(/<38>1 \S+ \S+ paude \d+ (session\.start|network|session\.end) - /g)].map((m) => m[1])).toEqual(['session.start', 'network', 'session.end']);
+    // syslog got the same three, as RFC 5424 messages with the event type as MSGID. The bytes
+    // can reach this process's socket after it saw paude exit, so they are waited for.
+    const messages = (): string[] => [...syslog.matchAll(/<38>1 \S+ \S+ paude \d+ (session\.start|network|session\.end) - /g)].map((m) => m[1] ?? '');
+    await waitFor(() => Promise.resolve(messages().length >= 3 ? true : undefined), 5000).catch(() => undefined);
+    expect(messages()).toEqual(['session.start', 'network', 'session.end']);
   });
 
   it('records the commands the real Claude Code ran, reported by its hooks (agent-hook), each once', async () => {
