@@ -18,6 +18,12 @@ const BASE: SquidConfigInput = {
   blockedDestinations: DEFAULT_BLOCKED_DESTINATIONS,
 };
 
+/** Creates an empty file (squid's include of the entry point's IPv6 file needs one) and returns its path. */
+async function emptyFile(path: string): Promise<string> {
+  await writeFile(path, '');
+  return path;
+}
+
 const lines = (input: Partial<SquidConfigInput> = {}): string[] => renderSquidConfig({ ...BASE, ...input }).split('\n');
 
 describe('renderSquidConfig: what the proxy is told', () => {
@@ -34,15 +40,23 @@ describe('renderSquidConfig: what the proxy is told', () => {
     ]);
   });
 
-  it('serves only the agent, then the policy, then the blocked destinations, in that order', () => {
+  it('never serves the cache manager, then serves only the agent, then the policy, then the blocked destinations, in that order', () => {
     const access = lines().filter((l) => l.startsWith('http_access'));
-    expect(access).toEqual(['http_access deny !agent', 'http_access deny !paude_policy', 'http_access deny blocked_dst', 'http_access allow agent', 'http_access deny all']);
+    expect(access).toEqual(['http_access deny manager', 'http_access deny !agent', 'http_access deny !paude_policy', 'http_access deny blocked_dst', 'http_access allow agent', 'http_access deny all']);
     expect(lines()).toContain('acl agent src 127.0.0.1/32');
     expect(lines({ agentAddress: '::1' })).toContain('acl agent src ::1/128');
   });
 
   it('blocks cloud metadata and the proxy\'s own loopback whatever the policy says', () => {
     expect(lines()).toContain('acl blocked_dst dst 169.254.0.0/16 127.0.0.0/8 0.0.0.0/8 fe80::/10 ::1/128');
+  });
+
+  it('includes, before any rule that lets a request through, the IPv6 file the entry point writes (IPv6 literals refused when squid has no IPv6)', () => {
+    const conf = lines();
+    expect(conf).toContain('acl paude_ipv6_literal dstdom_regex -n :');
+    expect(conf.indexOf('include /tmp/paude-ipv6.conf')).toBeGreaterThan(conf.indexOf('http_access deny manager'));
+    expect(conf.indexOf('include /tmp/paude-ipv6.conf')).toBeLessThan(conf.indexOf('http_access deny !agent'));
+    expect(() => renderSquidConfig({ ...BASE, ipv6Conf: '/tmp/x\nhttp_access allow all' })).toThrow(/invalid path/);
   });
 
   it('answers a denial with paude\'s own error page and an X-Paude-Denied header naming the host', () => {
@@ -113,8 +127,9 @@ const LINE_SHAPES: RegExp[] = [
   /^acl agent src [0-9a-zA-Z.:%-]+\/(32|128)$/,
   /^acl blocked_dst dst( [0-9a-f.:]+\/[0-9]{1,3})*$/,
   /^external_acl_type paude_policy ttl=0 negative_ttl=0 grace=0 concurrency=200 children-max=1 children-startup=1 %>a %DST %PORT %METHOD \/[A-Za-z0-9/_.-]+ \/[A-Za-z0-9/_.-]+ paude-[a-z0-9]{4,32}$/,
-  /^(acl paude_policy external paude_policy|acl paude_denied note decision deny)$/,
-  /^http_access (deny !agent|deny !paude_policy|deny blocked_dst|allow agent|deny all)$/,
+  /^(acl paude_policy external paude_policy|acl paude_denied note decision deny|acl paude_ipv6_literal dstdom_regex -n :)$/,
+  /^include \/[A-Za-z0-9/_.-]+\/paude-ipv6\.conf$/,
+  /^http_access (deny manager|deny !agent|deny !paude_policy|deny blocked_dst|allow agent|deny all)$/,
   /^deny_info ERR_PAUDE_DENIED paude_policy$/,
   /^error_directory \/[A-Za-z0-9/_.-]+$/,
   /^reply_header_add X-Paude-Denied "%DST" paude_denied$/,
@@ -201,11 +216,15 @@ describe('renderSquidConfig: squid -k parse', () => {
     await copyFile(ERROR_PAGE, join(errors, 'ERR_PAUDE_DENIED'));
     const conf = join(root, 'squid.conf');
     for (const agentAddress of ['127.0.0.1', '::1']) {
-      await writeFile(conf, renderSquidConfig({ ...BASE, agentAddress, stateDir: state, helperPath: HELPER, errorDirectory: errors }));
+      // Both versions of the entry point's IPv6 file.
+      for (const ipv6 of ['', 'http_access deny paude_ipv6_literal\n']) {
+        await writeFile(join(root, 'paude-ipv6.conf'), ipv6);
+        await writeFile(conf, renderSquidConfig({ ...BASE, agentAddress, stateDir: state, helperPath: HELPER, errorDirectory: errors, ipv6Conf: join(root, 'paude-ipv6.conf') }));
       const result = spawnSync(SQUID, ['-k', 'parse', '-f', conf], { encoding: 'utf8', timeout: 10_000 });
       const output = `${result.stdout}${result.stderr}`;
       expect(result.status, output).toBe(0);
       expect(output).not.toMatch(/FATAL|ERROR:|Bungled|unrecognized/i);
+      }
     }
   }, 20_000);
 
@@ -216,7 +235,7 @@ describe('renderSquidConfig: squid -k parse', () => {
     await writeFile(join(root, 'provider.conf'), providerKeyConf('sk-ant-api03-test_KEY-1'));
     const conf = join(root, 'squid.conf');
     for (const tls of [true, false]) {
-      await writeFile(conf, renderSquidConfig({ ...BASE, stateDir: root, helperPath: HELPER, errorDirectory: root, provider: { listenPort: 3129, host: 'api.anthropic.com', port: tls ? 443 : 8080, tls, keyFile: join(root, 'provider.conf') } }));
+      await writeFile(conf, renderSquidConfig({ ...BASE, stateDir: root, helperPath: HELPER, errorDirectory: root, ipv6Conf: await emptyFile(join(root, 'paude-ipv6.conf')), provider: { listenPort: 3129, host: 'api.anthropic.com', port: tls ? 443 : 8080, tls, keyFile: join(root, 'provider.conf') } }));
       const result = spawnSync(SQUID, ['-k', 'parse', '-f', conf], { encoding: 'utf8', timeout: 10_000 });
       const output = `${result.stdout}${result.stderr}`;
       expect(result.status, output).toBe(0);
@@ -228,7 +247,7 @@ describe('renderSquidConfig: squid -k parse', () => {
     const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
     dirs.push(root);
     const conf = join(root, 'squid.conf');
-    await writeFile(conf, renderSquidConfig({ ...BASE, stateDir: root, helperPath: HELPER, errorDirectory: root }) + 'not_a_directive on\n');
+    await writeFile(conf, renderSquidConfig({ ...BASE, stateDir: root, helperPath: HELPER, errorDirectory: root, ipv6Conf: await emptyFile(join(root, 'paude-ipv6.conf')) }) + 'not_a_directive on\n');
     const result = spawnSync(SQUID, ['-k', 'parse', '-f', conf], { encoding: 'utf8', timeout: 10_000 });
     expect(result.status).not.toBe(0);
   }, 20_000);

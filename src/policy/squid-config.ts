@@ -23,6 +23,13 @@ export interface SquidConfigInput {
    * is in an included file the agent's container never sees (credentials.anthropic.keyInProxy).
    */
   provider?: ProviderRoute;
+  /**
+   * A file the proxy's entry point writes before squid starts (default /tmp/paude-ipv6.conf):
+   * empty, or a rule refusing IPv6 literal destinations when the container has no working IPv6.
+   * Such a squid leaves IPv6 addresses out of its ACLs (so blocked_dst loses fe80::/10 and ::1)
+   * and aborts on a request for one instead of refusing it.
+   */
+  ipv6Conf?: string;
 }
 
 export interface ProviderRoute {
@@ -83,6 +90,8 @@ export function renderSquidConfig(input: SquidConfigInput): string {
   for (const c of input.blockedDestinations) check(CIDR.test(c) && isIP(c.split('/')[0] ?? '') !== 0, 'destination', c);
   const agentCidr = `${input.agentAddress}/${isIP(input.agentAddress) === 6 ? 128 : 32}`;
   const s = input.stateDir;
+  const ipv6Conf = input.ipv6Conf ?? '/tmp/paude-ipv6.conf';
+  check(CONTAINER_PATH.test(ipv6Conf), 'path', ipv6Conf);
   return [
     `# paude proxy for session ${input.sessionId}; generated, changes are overwritten`,
     `http_port 127.0.0.1:${input.listenPort}`,
@@ -110,7 +119,12 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     `external_acl_type paude_policy ttl=0 negative_ttl=0 grace=0 concurrency=200 children-max=1 children-startup=1 %>a %DST %PORT %METHOD ${input.helperPath} ${s} ${input.sessionId}`,
     'acl paude_policy external paude_policy',
     'acl paude_denied note decision deny',
+    'acl paude_ipv6_literal dstdom_regex -n :',
     ...(input.provider ? providerLines(input.provider) : []),
+    // squid's cache manager (its configuration, with the provider's key, and its state) answers
+    // on squid's own host name, which a policy in open mode would let through: never served.
+    'http_access deny manager',
+    `include ${ipv6Conf}`,
     'http_access deny !agent',
     // The provider's port goes to one fixed destination, the provider: no policy question.
     ...(input.provider ? ['http_access allow paude_provider'] : []),

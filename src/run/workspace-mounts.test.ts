@@ -31,6 +31,7 @@ async function file(rel: string, text = ''): Promise<void> {
 }
 
 const ro = (rel: string): string => `${join(root, rel)}:${join(root, rel)}:ro`;
+const rw = (rel: string): string => `${join(root, rel)}:${join(root, rel)}:rw`;
 /** Container-side targets of binds (host:container[:mode]). */
 const targets = (binds: readonly string[]): string[] => binds.map((b) => b.split(':')[1] ?? '');
 
@@ -57,6 +58,7 @@ describe('workspaceLayout: protected paths', () => {
     const layout = workspaceLayout(root, [], []);
     expect(layout.mounts.map(toBind)).toEqual([
       `${root}:${root}:rw`,
+      rw('.git'),
       ro('.git/hooks'),
       ro('.git/config'),
       ro('.mcp.json'),
@@ -65,15 +67,32 @@ describe('workspaceLayout: protected paths', () => {
       ro('.vscode'),
       ro('.envrc'),
     ]);
-    expect(layout.watched).toEqual(['.claude']);
+    expect(layout.watched).toEqual(['.git/commondir', '.claude']);
   });
 
   it('lists missing protected paths in watched, and binds only the existing ones', async () => {
     await dir('.git/hooks');
     await file('.envrc');
     const layout = workspaceLayout(root, [], []);
-    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`, ro('.git/hooks'), ro('.envrc')]);
-    expect(layout.watched).toEqual(['.git/config', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode']);
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`, rw('.git'), ro('.git/hooks'), ro('.envrc')]);
+    expect(layout.watched).toEqual(['.git/config', '.git/commondir', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode']);
+  });
+
+  it('binds the directories that hold protected paths over themselves, outer first, so none can be moved aside and remade', async () => {
+    await dir('.git');
+    await dir('deploy/keys');
+    await file('deploy/keys/ci.pem');
+    const layout = workspaceLayout(root, ['deploy/keys/ci.pem', 'missing/dir/x'], []);
+    // .git holds .git/config and .git/commondir even while they do not exist (they are watched).
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`, rw('.git'), rw('deploy'), rw('deploy/keys'), ro('deploy/keys/ci.pem')]);
+    expect(layout.watched).toContain('missing/dir/x');
+  });
+
+  it('binds no directory that is a symlink (the bind would follow it out of the workspace)', async () => {
+    await mkdir(join(base, 'elsewhere', 'hooks'), { recursive: true });
+    await symlink(join(base, 'elsewhere'), join(root, '.git'));
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.mounts.map(toBind).filter((b) => b.includes('elsewhere') || b.startsWith(`${join(root, '.git')}:`))).toEqual([]);
   });
 
   it('protects extra `protect` entries the same way: existing ones bound, missing ones watched', async () => {

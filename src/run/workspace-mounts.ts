@@ -3,13 +3,20 @@
  * - protected paths, which configure or execute things on the host later: existing ones are
  *   mounted read-only over themselves (.claude/ gets an ephemeral copy instead, see
  *   claude-config.ts), and ones that do not exist yet are checked after the session;
+ * - the directories between the workspace and a protected path (`.git` for `.git/hooks`),
+ *   mounted read-write over themselves: a mount point cannot be renamed or removed, so the agent
+ *   cannot move `.git` aside and make a new `.git/hooks` that the host would run;
  * - isolated paths (.venv, node_modules): shadowed by container-local volumes.
  */
 import { existsSync, lstatSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Mount } from '../backends/session-backend.js';
 
-export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.envrc'] as const;
+/**
+ * `.git/commondir` names another directory as the repository's common directory, whose config
+ * and hooks git then uses instead of `.git/config` and `.git/hooks`.
+ */
+export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.git/commondir', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.envrc'] as const;
 
 export interface WorkspaceLayout {
   mounts: Mount[];
@@ -22,7 +29,8 @@ export interface WorkspaceLayout {
 }
 
 export function workspaceLayout(root: string, extraProtected: readonly string[], isolate: readonly string[]): WorkspaceLayout {
-  const mounts: Mount[] = [{ source: root, target: root, readOnly: false }];
+  const mounts: Mount[] = [];
+  const anchors = new Set<string>();
   const watched: string[] = [];
   let claudeDir: string | undefined;
   const seen = new Set<string>();
@@ -32,6 +40,7 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
     if (seen.has(path)) continue;
     seen.add(path);
     if (!inside(root, path)) continue;
+    for (const dir of between(root, path)) if (isDirectory(dir)) anchors.add(dir);
     if (rel === '.claude') {
       if (isDirectory(path)) claudeDir = path;
       else watched.push(rel);
@@ -45,7 +54,21 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
     .map((rel, i) => ({ rel, suffix: `iso${i}`, target: join(root, rel) }))
     .filter((x) => inside(root, x.target) && isDirectory(x.target))
     .map(({ suffix, target }) => ({ suffix, target }));
-  return { mounts, isolated, watched, ...(claudeDir ? { claudeDir } : {}) };
+  // The workspace first, then the directories that hold protected paths (outer before inner),
+  // then the protected paths: a mount covers what was mounted below it before.
+  const byDepth = [...anchors].sort((a, b) => a.split(sep).length - b.split(sep).length || a.localeCompare(b));
+  return {
+    mounts: [{ source: root, target: root, readOnly: false }, ...byDepth.map((dir) => ({ source: dir, target: dir, readOnly: false })), ...mounts],
+    isolated,
+    watched,
+    ...(claudeDir ? { claudeDir } : {}),
+  };
+}
+
+/** The directories strictly between root and path: `.git` for `.git/hooks`, none for `.envrc`. */
+function between(root: string, path: string): string[] {
+  const parts = relative(root, path).split(sep).slice(0, -1);
+  return parts.map((_, i) => join(root, ...parts.slice(0, i + 1)));
 }
 
 function inside(root: string, path: string): boolean {

@@ -257,7 +257,7 @@ describeEngines('kubernetes backend', (engine) => {
       const held = await waitFor(() => {
         const line = lines.split('\n').find((l) => l.includes('blocked.test'));
         return Promise.resolve(line ? (JSON.parse(line) as { id: string }).id : undefined);
-      }, 30_000);
+      }, 60_000);
       const ok = await p.paude(['approve', held]);
       expect(ok.code, ok.stderr).toBe(0);
       await finished;
@@ -307,10 +307,11 @@ describeEngines('kubernetes backend', (engine) => {
     expect(r.stderr).toMatch(/the cluster cannot pull the image localhost\/paude-no-such-image:never for pod paude-[a-z0-9]{6}: (ErrImagePull|ImagePullBackOff)/);
 
     const q = await project({}, { nodeSelector: { 'paude.test/pool': 'nowhere' } });
-    q.env.PAUDE_KUBE_PENDING_SECONDS = '4';
+    // Long enough for the proxy pod (which may be scheduled) to run on a busy machine.
+    q.env.PAUDE_KUBE_PENDING_SECONDS = '12';
     const s = await q.paude(['--shell', '--', 'true']);
     expect(s.code).toBe(5);
-    expect(s.stderr).toMatch(/pod paude-[a-z0-9]{6} is still Pending after 4 s \(Unschedulable: .*\); events: FailedScheduling: /);
+    expect(s.stderr).toMatch(/pod paude-[a-z0-9]{6} is still Pending after 12 s \(Unschedulable: .*\); events: FailedScheduling: /);
   });
   // Last: the emulator keeps refusing from here on.
   it.skipIf(REAL)('says which permission RBAC refused, and when the quota is exceeded', async () => {

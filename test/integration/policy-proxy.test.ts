@@ -5,6 +5,7 @@ import { renderPolicyRules } from '../../src/policy/policy-rules.js';
 import { demuxLogs, describeEngines } from '../support/engine-test.js';
 import { execIn } from '../support/exec.js';
 import { policyOf, startSandboxFixture, type SandboxFixture } from '../support/sandbox-fixture.js';
+import { waitFor } from '../support/session-fixture.js';
 
 const BASE_POLICY = { allow: ['allowed.test', '*.wild.test', '.apex.test'], deny: ['bad.apex.test'] };
 
@@ -132,11 +133,17 @@ describeEngines('network policy through the session proxy', (engine) => {
     });
 
     it('does not cut a download in flight when the policy changes', async () => {
-      const slow = f.curl(['http://allowed.test/slow/1500']);
-      await new Promise((r) => setTimeout(r, 400));
-      await f.sandbox.state.writeRules(renderPolicyRules(policyOf({ allow: ['apex.test'] })));
-      expect((await slow).status).toBe('200');
-      await f.sandbox.state.writeRules(renderPolicyRules(policyOf({ ...BASE_POLICY, allow: [...BASE_POLICY.allow, `ports.test:${f.upstream.extraPort}`] })));
+      const path = `/slow/1500?${Date.now()}`;
+      const slow = f.curl([`http://allowed.test${path}`]);
+      try {
+        // The change comes once the request is at the upstream (allowed and in flight), however
+        // slow the machine is.
+        await waitFor(() => Promise.resolve(f.upstream.seen.includes(`allowed.test ${path}`) ? true : undefined), 20_000);
+        await f.sandbox.state.writeRules(renderPolicyRules(policyOf({ allow: ['apex.test'] })));
+        expect((await slow).status).toBe('200');
+      } finally {
+        await f.sandbox.state.writeRules(renderPolicyRules(policyOf({ ...BASE_POLICY, allow: [...BASE_POLICY.allow, `ports.test:${f.upstream.extraPort}`] })));
+      }
     });
   });
 

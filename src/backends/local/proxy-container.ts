@@ -37,7 +37,9 @@ export async function createProxyContainer(engine: Engine, spec: ProxyContainerS
       ReadonlyRootfs: true,
       Tmpfs: { '/tmp': 'rw,size=64m', '/var/spool/squid': 'rw,size=16m', '/var/log/squid': 'rw,size=16m', '/run/squid': 'rw,size=1m' },
       Memory: 512 * 1024 * 1024,
-      PidsLimit: 256,
+      // One socat process per agent connection (max-children in paude-proxy-start) plus squid's:
+      // the limit stays above what the link admits, so a busy agent waits instead of breaking it.
+      PidsLimit: 1024,
       ExtraHosts: Object.entries(spec.extraHosts ?? {}).map(([host, ip]) => `${host}:${ip}`),
       RestartPolicy: { Name: 'no' },
     },
