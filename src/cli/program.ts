@@ -47,7 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-      outputError: (s, write) => write(s.replace(/^error: /, 'paude: ')),
+      outputError: (s, write) => write(`${oneLine(s.replace(/^error: /, 'paude: '))}\n`),
     })
     .exitOverride();
 
@@ -287,6 +287,20 @@ function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
   ctx.stderr.write(`paude: unexpected error: ${message}${debug ? '' : ' (run again with --debug for details)'}\n`);
   if (debug && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
   return ExitCode.failure;
+}
+
+/**
+ * A commander error as one line. Commander quotes what was typed as it is (a typed newline or
+ * escape would split the message or reach the terminal raw) and puts "(Did you mean ...?)" on
+ * a line of its own, which joins the first here.
+ */
+function oneLine(message: string): string {
+  const joined = message.replace(/\n$/, '').replace(/\n(\(Did you mean [^\n]*\))$/, ' $1');
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+  return joined.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const escaped = JSON.stringify(c).slice(1, -1);
+    return escaped === c ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : escaped;
+  });
 }
 
 function defaultContext(): CliContext {

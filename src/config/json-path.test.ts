@@ -36,6 +36,12 @@ describe('formatJsonPath', () => {
     expect(text).not.toContain('\n');
   });
 
+  // JSON.stringify leaves DEL, the C1 controls and U+2028/U+2029 as they are: a key holding NEL
+  // (a line break to Unicode) or CSI (an escape sequence to a terminal) reached the message raw.
+  it('escapes DEL, C1 controls and the Unicode line separators in keys', () => {
+    expect(formatJsonPath(['a', 'x\u0085y\u009b2J\u007f\u2028\u2029'])).toBe('a["x\\u0085y\\u009b2J\\u007f\\u2028\\u2029"]');
+  });
+
   it('tells a key that looks like an index apart from an index', () => {
     expect(formatJsonPath(['a', '0'])).toBe('a["0"]');
     expect(formatJsonPath(['a', 0])).toBe('a[0]');

@@ -1,3 +1,5 @@
+import { quote } from '../policy/network-entry.js';
+
 /** `network.allowlist[2]`, `attributes["my key"]`; the top level is "(top level)". */
 export function formatJsonPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
@@ -5,7 +7,7 @@ export function formatJsonPath(path: readonly PropertyKey[]): string {
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
     else if (typeof segment === 'string' && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(String(segment)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}]`;
+    else out += `[${quote(String(segment))}]`;
   }
   return out;
 }

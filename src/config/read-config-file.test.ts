@@ -451,6 +451,12 @@ describe('readConfigFile: regressions', () => {
   it('keeps terminal escape sequences out of the message for an unknown key', async () => {
     expect((await errorFor('{"\\u001b[2Jnetwork": {}}')).message).not.toContain('\u001b');
   });
+  // JSON.stringify, which quoted the values and keys in messages, leaves NEL (U+0085, a line
+  // break to Unicode) and CSI (U+009B, ESC [ to a terminal) as they are (found by test/fuzz).
+  it('keeps NEL and CSI in a value or a duplicate key out of the message', async () => {
+    expect((await errorFor('{"network": "a\u0085b"}')).message).toBe('paude.json: network: "a\\u0085b" is a string (expected an object {...})');
+    expect((await errorFor('{"ui": {"keys": {"\u009b2J": "x", "\u009b2J": "y"}}}')).message).toMatch(/^paude\.json:1:\d+: ui\.keys\["\\u009b2J"\]: key "\\u009b2J" appears twice/);
+  });
 
   // A non-integer where an integer is needed reads "100.5 is a number (expected a number)".
   it('(premise) a fractional pids value is refused', async () => {
@@ -458,5 +464,23 @@ describe('readConfigFile: regressions', () => {
   });
   it('says a whole number is expected for a fractional pids value', async () => {
     expect((await errorFor('{"resources": {"pids": 100.5}}')).message).not.toContain('is a number (expected a number)');
+  });
+
+  // The JSON parser recurses once per nesting level: ten thousand "[" (10 kB, far under the
+  // 1 MiB limit) overflowed the stack, and the RangeError reached the user as an unexpected
+  // error instead of a config error naming the file (found by test/fuzz/config-files.test.ts).
+  it('refuses text nested ten thousand levels deep with a config error naming where', async () => {
+    expect((await configError('['.repeat(10_000))).message).toBe(
+      'paude.json:1:101: nested more than 100 levels deep, which no config file needs; check that it is the right file',
+    );
+    expect((await configError(`{"network": ${'{"a": '.repeat(10_000)}`)).message).toMatch(/^paude\.json:1:\d+: nested more than 100 levels deep/);
+    expect((await configError(`${'['.repeat(10_000)}${']'.repeat(10_000)}`, DevcontainerFileSchema)).message).toMatch(
+      /^\.devcontainer\/devcontainer\.json:1:101: nested more than 100 levels deep/,
+    );
+  });
+  it('still reads free-form devcontainer.json settings nested 100 levels deep, and counts only brackets outside strings and comments', async () => {
+    const deep = `{"customizations": ${'['.repeat(99)}${']'.repeat(99)}, "name": "${'['.repeat(500)}" /* ${'{'.repeat(500)} */}`;
+    const path = await write('devcontainer.json', deep);
+    await expect(readConfigFile(path, DEVCONTAINER, DevcontainerFileSchema)).resolves.toMatchObject({ value: { name: '['.repeat(500) } });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
+import { createScanner, printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatIssue } from './format-issue.js';
@@ -74,8 +74,38 @@ const PARSE_ERRORS: Record<string, string> = {
   InvalidCharacter: 'an invalid character in a string',
 };
 
+/**
+ * Far deeper than any paude.json or devcontainer.json; the JSON parser recurses once per level
+ * and a file of a few thousand "[" would overflow the stack long before the size limit.
+ */
+const MAX_NESTING = 100;
+// jsonc-parser's SyntaxKind is a const enum, which isolated modules cannot read.
+const OPEN_BRACE = 1;
+const CLOSE_BRACE = 2;
+const OPEN_BRACKET = 3;
+const CLOSE_BRACKET = 4;
+const EOF = 17;
+
+/** Refuses text nested deeper than MAX_NESTING before the recursive parser sees it. */
+function checkNesting(text: string, path: string, display: string): void {
+  const scanner = createScanner(text, true);
+  const open: number[] = [];
+  for (let token: number = scanner.scan(); token !== EOF; token = scanner.scan()) {
+    if (token === OPEN_BRACE || token === OPEN_BRACKET) {
+      open.push(token);
+      if (open.length > MAX_NESTING) {
+        const { line, column } = lineColumn(text, scanner.getTokenOffset());
+        throw new ConfigError(`${display}:${line}:${column}: nested more than ${MAX_NESTING} levels deep, which no config file needs; check that it is the right file`, path);
+      }
+    } else if ((token === CLOSE_BRACE && open.at(-1) === OPEN_BRACE) || (token === CLOSE_BRACKET && open.at(-1) === OPEN_BRACKET)) {
+      open.pop();
+    }
+  }
+}
+
 /** JSON with comments and trailing commas (as devcontainer.json allows); duplicate keys are errors. */
 function parseJsonc(text: string, path: string, display: string): unknown {
+  checkNesting(text, path, display);
   const errors: ParseError[] = [];
   const stack: Array<{ keys: Set<string>; value: Record<string, unknown> | unknown[]; key: string | number | undefined }> = [];
   let root: unknown;

@@ -1,8 +1,8 @@
-import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isStrictCanonical } from '../../test/support/proxy-grammar.js';
 import { ALLOWLIST_GROUPS } from './groups.js';
-import { ENTRY_EXPECTATION, describeEntryProblem, formatNetworkRule, parseNetworkEntry, type NetworkRule } from './network-entry.js';
+import { ENTRY_EXPECTATION, describeEntryProblem, formatNetworkRule, parseNetworkEntry, quote, type NetworkRule } from './network-entry.js';
 
 /** Parses an entry that must be accepted and returns its rule. */
 function accept(raw: string): NetworkRule {
@@ -291,6 +291,14 @@ describe('describeEntryProblem', () => {
     expect(message).not.toContain('\n');
   });
 
+  // JSON.stringify leaves NEL (U+0085, a line break to Unicode) and CSI (U+009B, an escape
+  // sequence to a terminal) as they are; a config key or value holding one reached a message raw.
+  it('escapes DEL and the C1 controls too, so a terminal shows them instead of acting on them', () => {
+    const message = describeEntryProblem('x\u0085\u009b2J\u007f.com', 'contains whitespace or control characters');
+    expect(message).toBe('"x\\u0085\\u009b2J\\u007f.com" contains whitespace or control characters (expected host, *.host, .host, host:port, ip:ADDRESS or @group)');
+    expect(quote('\u0080\u009f\u00a0')).toBe('"\\u0080\\u009f\u00a0"');
+  });
+
   it('shows non-string values as JSON', () => {
     expect(describeEntryProblem(42, reject(42))).toBe(`42 is not a string (${ENTRY_EXPECTATION})`);
   });
@@ -327,23 +335,6 @@ describe('formatNetworkRule', () => {
     expect(formatNetworkRule(accept(raw))).toBe(canonical);
   });
 });
-
-/** The canonical text must be one of these shapes; nothing else may reach the proxy configuration. */
-const HOST_FORM = /^(\*\.|\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?$/;
-const GROUP_FORM = /^@[a-z]+$/;
-const IP_FORM = /^ip:(?:\[([^\]]+)\]|([^[\]:]+))(?::([0-9]{1,5}))?$/;
-const FORBIDDEN = /[\s\p{Cc}\p{Zl}\p{Zp}"'`#;/\\?]/u;
-
-function isStrictCanonical(text: string): boolean {
-  if (FORBIDDEN.test(text)) return false;
-  if (HOST_FORM.test(text) || GROUP_FORM.test(text)) return true;
-  const ip = IP_FORM.exec(text);
-  if (!ip) return false;
-  const [, bracketed, plain, port] = ip;
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return false;
-  if (bracketed !== undefined) return isIP(bracketed) === 6;
-  return plain !== undefined && isIP(plain) === 4;
-}
 
 const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
 const tld = fc.stringMatching(/^[a-z]{2,6}$/);

@@ -104,6 +104,10 @@ describe('parseAccessLine: lines that are not ours', () => {
     ['a host longer than 300 characters', good.replace('allowed.test', `${'a'.repeat(300)}.test`)],
     ['a NUL byte', good.replace('allowed', 'allo\u0000wed')],
     ['binary data', '\u00ff\u00fe\u0000\u0001 \u0002\u0003'],
+    // Found by test/fuzz/squid-log.test.ts: a time of any length was read, so a corrupt or cut and
+    // rejoined line gave events at times no Date can hold, and `paude blocked --json` then threw.
+    ['a time of fifteen digits of seconds', good.replace('1732683600.123', '100001732683600.123')],
+    ['a time of 400 digits of seconds', good.replace('1732683600.123', `${'9'.repeat(400)}.123`)],
   ])('%s', (_what, line) => {
     expect(parseAccessLine(line, SESSION, 0)).toBeUndefined();
   });

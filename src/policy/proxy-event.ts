@@ -28,7 +28,9 @@ export interface ProxyEvent {
 
 const field = z.string().min(1).max(300).regex(/^[\x21-\x7e]+$/);
 const AccessLine = z.tuple([
-  z.string().regex(/^[0-9]+\.[0-9]{3}$/),
+  // Squid writes ten digits of seconds until the year 2286; eleven leave room and keep every
+  // time one a Date can hold (`paude blocked --json` prints it as one).
+  z.string().regex(/^[0-9]{1,11}\.[0-9]{3}$/),
   field,
   z.string().regex(/^[A-Z_-]{1,20}$/),
   field,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SQUID_CONF_LINES } from '../../test/support/proxy-grammar.js';
 import { ACCESS_LOG_FORMAT, DEFAULT_BLOCKED_DESTINATIONS, renderSquidConfig, type SquidConfigInput, providerKeyConf } from './squid-config.js';
 
 const BASE: SquidConfigInput = {
@@ -114,27 +115,6 @@ describe('renderSquidConfig: refuses values that could change its meaning', () =
   });
 });
 
-/** Every line a rendered config may contain, with the variable parts as patterns. */
-const LINE_SHAPES: RegExp[] = [
-  /^# paude proxy for session paude-[a-z0-9]{4,32}; generated, changes are overwritten$/,
-  /^http_port 127\.0\.0\.1:[0-9]{1,5}$/,
-  /^(pid_filename none|cache deny all|cache_mem 16 MB|shutdown_lifetime 1 seconds|via off|forwarded_for delete|httpd_suppress_version_string on)$/,
-  /^(cache_store_log none|logfile_rotate 0|umask 022|coredump_dir \/tmp)$/,
-  new RegExp(`^logformat paude ${ACCESS_LOG_FORMAT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
-  /^access_log stdio:\/[A-Za-z0-9/_.-]+\/log\/access\.log logformat=paude$/,
-  /^cache_log \/[A-Za-z0-9/_.-]+\/log\/cache\.log$/,
-  // An IPv6 zone id (fe80::1%eth0) passes isIP(); it stays one token, so nothing is injected.
-  /^acl agent src [0-9a-zA-Z.:%-]+\/(32|128)$/,
-  /^acl blocked_dst dst( [0-9a-f.:]+\/[0-9]{1,3})*$/,
-  /^external_acl_type paude_policy ttl=0 negative_ttl=0 grace=0 concurrency=200 children-max=1 children-startup=1 %>a %DST %PORT %METHOD \/[A-Za-z0-9/_.-]+ \/[A-Za-z0-9/_.-]+ paude-[a-z0-9]{4,32}$/,
-  /^(acl paude_policy external paude_policy|acl paude_denied note decision deny|acl paude_ipv6_literal dstdom_regex -n :)$/,
-  /^include \/[A-Za-z0-9/_.-]+\/paude-ipv6\.conf$/,
-  /^http_access (deny manager|deny !agent|deny !paude_policy|deny blocked_dst|allow agent|deny all)$/,
-  /^deny_info ERR_PAUDE_DENIED paude_policy$/,
-  /^error_directory \/[A-Za-z0-9/_.-]+$/,
-  /^reply_header_add X-Paude-Denied "%DST" paude_denied$/,
-];
-
 const hostile = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
@@ -174,7 +154,7 @@ describe('renderSquidConfig: property', () => {
         const out = text.split('\n');
         expect(out.pop()).toBe('');
         expect(out).toHaveLength(lines().length - 1);
-        for (const line of out) expect(LINE_SHAPES.some((shape) => shape.test(line)), line).toBe(true);
+        for (const line of out) expect(SQUID_CONF_LINES.some((shape) => shape.test(line)), line).toBe(true);
       }),
       { numRuns: 3000 },
     );

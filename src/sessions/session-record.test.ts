@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, PaudeError, UsageError } from '../errors.js';
-import { defaultSession, listSessionRecords, resolveSession, sessionDir, writeSessionRecord, type SessionRecord } from './session-record.js';
+import { defaultSession, listSessionRecords, readSessionRecord, resolveSession, sessionDir, writeSessionRecord, type SessionRecord } from './session-record.js';
 
 const APP = '/home/ada/src/app';
 const OTHER = '/home/ada/src/other';
@@ -188,5 +188,24 @@ describe('defaultSession', () => {
     const error = thrown(() => defaultSession([], APP));
     expect(error).toBeInstanceOf(PaudeError);
     expect(error.message).toBe('no session is running; start one with paude, or name one with --session');
+  });
+});
+
+/** Problems found by test/fuzz/session-refs.test.ts and fixed; these keep them fixed. */
+describe('session references: regressions', () => {
+  // The reference was put in the message between plain quotes, so `paude blocked $'a\nb'` (or an
+  // escape sequence) split the message or reached the terminal raw.
+  it('quotes a reference with a newline or an escape so the message stays one line', () => {
+    expect(thrown(() => resolveSession([record('paude-ab12cd')], 'zz\n\u001b[2J')).message).toBe('no running session "zz\\n\\u001b[2J" (running: paude-ab12cd)');
+    expect(thrown(() => resolveSession([record('paude-ab12cd'), record('paude-ab34ef')], 'ab\u0085')).message).toBe('no running session "ab\\u0085" (running: paude-ab12cd, paude-ab34ef)');
+  });
+
+  // An empty id was read as "no id given", so readSessionRecord(dir, '') (paude _keeper '') gave
+  // the first session's record.
+  it('finds no record for an empty id, even when sessions exist', async () => {
+    await writeSessionRecord(sessionsDir, record('paude-ab12cd'));
+    expect(await listSessionRecords(sessionsDir, '')).toEqual({ records: [], warnings: [] });
+    expect(await readSessionRecord(sessionsDir, '')).toBeUndefined();
+    expect(await readSessionRecord(sessionsDir, 'paude-ab12cd')).toEqual(record('paude-ab12cd'));
   });
 });

@@ -10,6 +10,7 @@ import { PaudeError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { formatIssue } from '../config/format-issue.js';
 import { NETWORK_MODES } from '../config/schema.js';
+import { quote } from '../policy/network-entry.js';
 import { SESSION_ID } from '../policy/squid-config.js';
 
 const PolicyEntrySchema = z.strictObject({ text: z.string(), source: z.string() });
@@ -59,7 +60,8 @@ export interface RecordList {
 }
 
 export async function listSessionRecords(sessionsDir: string, only?: string): Promise<RecordList> {
-  const names = only ? [only] : await readdir(sessionsDir).catch(() => [] as string[]);
+  // An empty id names no session (not all of them).
+  const names = only !== undefined ? [only] : await readdir(sessionsDir).catch(() => [] as string[]);
   const records: SessionRecord[] = [];
   const warnings: string[] = [];
   for (const name of names.filter((n) => SESSION_ID.test(n)).sort()) {
@@ -91,8 +93,8 @@ export function resolveSession(records: readonly SessionRecord[], ref: string): 
   if (exact) return exact;
   const matches = records.filter((r) => r.id.startsWith(wanted));
   if (matches.length === 1 && matches[0]) return matches[0];
-  if (matches.length > 1) throw new UsageError(`"${ref}" matches ${matches.map((m) => m.id).join(', ')}; give more of the id`);
-  throw new PaudeError(`no running session "${ref}"${records.length ? ` (running: ${records.map((r) => r.id).join(', ')})` : ' (none is running)'}`);
+  if (matches.length > 1) throw new UsageError(`${quote(ref)} matches ${matches.map((m) => m.id).join(', ')}; give more of the id`);
+  throw new PaudeError(`no running session ${quote(ref)}${records.length ? ` (running: ${records.map((r) => r.id).join(', ')})` : ' (none is running)'}`);
 }
 
 /** The session meant when none is named: the only one in this project, else the only one at all. */

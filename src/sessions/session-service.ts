@@ -15,6 +15,7 @@ import type { SessionBackend, SessionSummary } from '../backends/session-backend
 import type { ResolvedConfig } from '../config/load-config.js';
 import { PaudeError, UsageError } from '../errors.js';
 import { LogFollower } from '../policy/log-follower.js';
+import { quote } from '../policy/network-entry.js';
 import { parseAccessLine } from '../policy/proxy-event.js';
 import { SESSION_ID } from '../policy/squid-config.js';
 import { ProtectedPathGuard } from '../run/protected-guard.js';
@@ -235,10 +236,10 @@ export class SessionService {
     if (exact) return exact;
     const matches = sessions.filter((s) => s.id.startsWith(wanted));
     if (matches.length === 1 && matches[0]) return matches[0];
-    if (matches.length > 1) throw new UsageError(`"${ref}" matches ${matches.map((m) => m.id).join(', ')}; give more of the id`);
+    if (matches.length > 1) throw new UsageError(`${quote(ref)} matches ${matches.map((m) => m.id).join(', ')}; give more of the id`);
     const known = sessions.map((s) => s.id);
     const note = unreachable.length ? `; not reachable: ${unreachable.join('; ')}` : '';
-    throw new PaudeError(`no session "${ref}"${known.length ? ` (sessions: ${known.join(', ')})` : ' (there are none)'}${note}`);
+    throw new PaudeError(`no session ${quote(ref)}${known.length ? ` (sessions: ${known.join(', ')})` : ' (there are none)'}${note}`);
   }
 
   /**

@@ -59,7 +59,9 @@ export class TokenCounter {
             }
             const key = `${m.name}|${attrs.map(([k, v]) => `${k}=${v}`).join(',')}`;
             const value = numberOf(p);
-            if (!Number.isFinite(value) || value < 0) continue;
+            // No count or cost is this large; a few such values would add up to Infinity, which
+            // telemetry.json cannot hold (JSON writes it as null) and the totals would be lost.
+            if (!Number.isFinite(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) continue;
             const current = this.series.get(key)?.value ?? 0;
             this.series.set(key, { what, value: delta ? current + value : value });
           }

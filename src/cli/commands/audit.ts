@@ -3,6 +3,7 @@ import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../a
 import { flushSinks, openAuditLog, settleSession } from '../../audit/audit-service.js';
 import { loadConfig } from '../../config/load-config.js';
 import { PaudeError, UsageError } from '../../errors.js';
+import { quote } from '../../policy/network-entry.js';
 import { listSessionRecords } from '../../sessions/session-record.js';
 import type { CliContext } from '../program.js';
 
@@ -42,13 +43,13 @@ export function describe(e: AuditEvent): string {
 }
 
 /** A session by id or unique prefix among those running and those the log remembers. */
-function pickSession(ref: string, ids: string[]): string {
+export function pickSession(ref: string, ids: string[]): string {
   const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
   const matches = ids.filter((id) => id.startsWith(wanted));
   if (matches.includes(wanted)) return wanted;
   if (matches.length === 1 && matches[0]) return matches[0];
-  if (matches.length > 1) throw new UsageError(`"${ref}" matches ${matches.join(', ')}; give more of the id`);
-  throw new PaudeError(`the audit log knows no session "${ref}"${ids.length ? ` (it knows ${ids.slice(-5).join(', ')}${ids.length > 5 ? ', ...' : ''})` : ''}`);
+  if (matches.length > 1) throw new UsageError(`${quote(ref)} matches ${matches.join(', ')}; give more of the id`);
+  throw new PaudeError(`the audit log knows no session ${quote(ref)}${ids.length ? ` (it knows ${ids.slice(-5).join(', ')}${ids.length > 5 ? ', ...' : ''})` : ''}`);
 }
 
 export async function audit(ctx: CliContext, ref: string | undefined, flags: AuditFlags): Promise<void> {
