@@ -107,7 +107,7 @@ function summarize(trace: Trace, events: EngineEvent[], spawnedAt: number, close
   const phases: Record<string, number> = {
     'spawn to first engine call (node, module load, config, discovery)': first ? at(first.start) : Number.NaN,
     'first engine call to agent start (version, link, creates, proxy start, config copy, attach)': first && agentStart ? agentStart.start - first.start : Number.NaN,
-    'agent start to exit (init waits for squid, then runs true)': agentStart && wait?.end !== undefined ? wait.end - agentStart.start : Number.NaN,
+    'agent start to exit (runs true; nothing waits for squid)': agentStart && wait?.end !== undefined ? wait.end - agentStart.start : Number.NaN,
     'teardown (remove agent, stop proxy, remove proxy and link)': wait?.end !== undefined ? lastEnd - wait.end : Number.NaN,
     'process exit': closedAt - spawnedAt - at(lastEnd),
     total: closedAt - spawnedAt,

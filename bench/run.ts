@@ -12,15 +12,16 @@ import { openEngine, type EngineProbe } from './engines.js';
 import { eventsThroughput } from './events-throughput.js';
 import { p1WarmStart } from './p1-warm-start.js';
 import { p4ProxyLatency } from './p4-proxy-latency.js';
-import { p5Attach } from './p5-attach.js';
+import { p2Attach } from './p2-attach.js';
 import { p6CliColdStart } from './p6-cli-cold-start.js';
 import { p7PolicyReload } from './p7-policy-reload.js';
-import { uiLoad } from './ui-load.js';
+import { p5Dashboard } from './p5-dashboard.js';
 import { renderTable, type Row } from './table.js';
 
 // Engine-free ones first; P1 before the network sandbox is up, so nothing else runs beside it.
-const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, uiLoad, p1WarmStart, p5Attach, p4ProxyLatency, p7PolicyReload];
-const NEEDS = { proxy: ['p1', 'p4', 'p5', 'p7'], agent: ['p1', 'p5'] };
+const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, p5Dashboard, p1WarmStart, p2Attach, p4ProxyLatency, p7PolicyReload];
+// What each needs built; P6 only asks an engine for its sessions.
+const NEEDS = { engine: ['p6'], proxy: ['p1', 'p2', 'p4', 'p7'], agent: ['p1', 'p2'] };
 
 async function main(argv: string[]): Promise<number> {
   const smoke = argv.includes('--smoke');
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
   const startedAt = new Date();
   const runId = `${startedAt.getTime().toString(36)}${randomBytes(2).toString('hex')}`;
-  const usesEngines = selected.some((b) => NEEDS.proxy.includes(b.id));
+  const usesEngines = selected.some((b) => NEEDS.proxy.includes(b.id) || NEEDS.engine.includes(b.id));
   const engines: EngineProbe[] = usesEngines ? await Promise.all([openEngine('podman', runId, log), openEngine('docker', runId, log)]) : [];
   const ctx: BenchContext = { smoke, engines, log, errors: [] };
   for (const e of engines) {
@@ -85,15 +86,21 @@ async function main(argv: string[]): Promise<number> {
     await cleanup();
   }
 
-  console.log(renderTable(rows));
-  console.log(`\n${smoke ? 'SMOKE run: figures are not meaningful. ' : ''}Medians over n runs; ratio = figure / baseline. ${hostname()}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}.`);
-  const file = await writeResults(startedAt, smoke, engines, rows);
+  const table = renderTable(rows);
+  const footer = `${smoke ? 'SMOKE run: figures are not meaningful. ' : ''}Medians over n runs; ratio = figure / baseline. ${hostname()}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}.`;
+  console.log(table);
+  console.log(`\n${footer}`);
+  const file = await writeResults(startedAt, smoke, engines, rows, { table, footer, full: !smoke && only === undefined });
   console.log(`results: ${file}`);
   for (const e of ctx.errors) log(`error in ${e.benchmark} [${e.engine}]: ${e.error instanceof Error ? e.error.message : String(e.error)}`);
   return smoke && ctx.errors.length > 0 ? 1 : 0;
 }
 
-async function writeResults(startedAt: Date, smoke: boolean, engines: EngineProbe[], rows: Row[]): Promise<string> {
+/**
+ * bench/results/<timestamp>.json for every run (git-ignored); a full run (every benchmark, not
+ * smoke) also replaces latest.json and latest.md, which are committed so runs can be compared.
+ */
+async function writeResults(startedAt: Date, smoke: boolean, engines: EngineProbe[], rows: Row[], print: { table: string; footer: string; full: boolean }): Promise<string> {
   const dir = new URL('./results/', import.meta.url);
   await mkdir(dir, { recursive: true });
   const name = `${startedAt.toISOString().replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`;
@@ -107,7 +114,13 @@ async function writeResults(startedAt: Date, smoke: boolean, engines: EngineProb
     engines: Object.fromEntries(engines.map((e) => [e.name, e.available ? e.bench.engine.version : `not available: ${e.reason}`])),
   };
   const url = new URL(name, dir);
-  await writeFile(url, `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), smoke, machine, rows }, null, 2)}\n`);
+  const json = `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), smoke, machine, rows }, null, 2)}\n`;
+  await writeFile(url, json);
+  if (print.full) {
+    await writeFile(new URL('latest.json', dir), json);
+    const about = `${machine.cpus} x ${machine.cpuModel ?? '?'}, ${machine.memoryGB} GB, Linux ${machine.kernel}, Node ${machine.node}; ${Object.entries(machine.engines).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`;
+    await writeFile(new URL('latest.md', dir), `# Latest full benchmark run\n\n${startedAt.toISOString()} on ${about}.\n\n\`\`\`\n${print.table}\n\n${print.footer}\n\`\`\`\n`);
+  }
   return url.pathname;
 }
 

@@ -98,7 +98,7 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     'pid_filename none',
     'cache deny all',
     'cache_mem 16 MB',
-    'shutdown_lifetime 1 seconds',
+    'shutdown_lifetime 0 seconds',
     'via off',
     'forwarded_for delete',
     'httpd_suppress_version_string on',

@@ -11,7 +11,7 @@ import { ACCESS_LOG_FORMAT } from '../../src/policy/squid-config.js';
 export const SQUID_CONF_LINES: readonly RegExp[] = [
   /^# paude proxy for session paude-[a-z0-9]{4,32}; generated, changes are overwritten$/,
   /^http_port 127\.0\.0\.1:[0-9]{1,5}$/,
-  /^(pid_filename none|cache deny all|cache_mem 16 MB|shutdown_lifetime 1 seconds|via off|forwarded_for delete|httpd_suppress_version_string on)$/,
+  /^(pid_filename none|cache deny all|cache_mem 16 MB|shutdown_lifetime 0 seconds|via off|forwarded_for delete|httpd_suppress_version_string on)$/,
   /^(cache_store_log none|logfile_rotate 0|umask 022|coredump_dir \/tmp)$/,
   new RegExp(`^logformat paude ${ACCESS_LOG_FORMAT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
   /^access_log stdio:\/[A-Za-z0-9/_.-]+\/log\/access\.log logformat=paude$/,

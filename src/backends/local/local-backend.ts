@@ -190,18 +190,23 @@ export class LocalBackend implements SessionBackend {
         if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
       });
     }
-    // The proxy gets TERM: squid then writes out its access log (the session's last requests,
-    // which the audit log reads next) and exits within its shutdown_lifetime; KILL after 3 s.
-    for (const c of containers.filter((c) => c.Labels[LABEL.role] !== 'agent' && c.State === 'running')) {
-      const container = this.engine.docker.getContainer(c.Id);
-      const ignore = (error: unknown): void => {
-        if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
-      };
-      await container.kill({ signal: 'SIGTERM' }).catch(ignore);
-      const deadline = Date.now() + 3000;
-      while (Date.now() < deadline && (await container.inspect().catch(() => undefined))?.State.Running) await new Promise((r) => setTimeout(r, 50));
-      await container.kill().catch(ignore);
-    }
+    // The proxy gets TERM and squid exits at once (shutdown_lifetime 0): it has logged every
+    // request that ended, and the ones the agent's end cut off it logs as it closes them, so the
+    // audit log, which reads the access log next, misses nothing. KILL after 3 s.
+    await Promise.all(
+      containers
+        .filter((c) => c.Labels[LABEL.role] !== 'agent' && c.State === 'running')
+        .map(async (c) => {
+          const container = this.engine.docker.getContainer(c.Id);
+          const ignore = (error: unknown): void => {
+            if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
+          };
+          await container.kill({ signal: 'SIGTERM' }).catch(ignore);
+          const deadline = Date.now() + 3000;
+          while (Date.now() < deadline && (await container.inspect().catch(() => undefined))?.State.Running) await new Promise((r) => setTimeout(r, 25));
+          await container.kill().catch(ignore);
+        }),
+    );
   }
 
   private async waitExited(id: string, ms: number): Promise<boolean> {

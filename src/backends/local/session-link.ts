@@ -29,7 +29,10 @@ export async function removeVolume(engine: Engine, name: string): Promise<void> 
   }
 }
 
-/** The command that offers the link as a local proxy port inside the agent container. */
+/**
+ * The command that offers the link as a local proxy port inside the agent container (what the
+ * agent image's entry point runs): a connection made before the proxy listens waits, up to 30 s.
+ */
 export function agentLinkCommand(port: number): string[] {
-  return ['socat', '-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${LINK_SOCKET}`];
+  return ['socat', '-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,max-children=600`, `UNIX-CONNECT:${LINK_SOCKET},retry=600,interval=0.05`];
 }

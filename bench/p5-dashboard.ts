@@ -1,5 +1,5 @@
 /**
- * The dashboard under load: 200 sessions and 5,000 proxy events per second from a synthetic
+ * P5, the dashboard under load: 200 sessions and 5,000 proxy events per second from a synthetic
  * source, rendered by Ink for real (into ink-testing-library's terminal, 100 columns), with the
  * real controller and store. Measured: how long an event takes to reach the screen, how long a
  * key takes to show (arrow down moves the selection), renders per second, and memory (RSS)
@@ -16,8 +16,8 @@ import type { Benchmark } from './context.js';
 import { median, percentile, sleep } from './stats.js';
 import { row, type Row } from './table.js';
 
-export const uiLoad: Benchmark = {
-  id: 'ui',
+export const p5Dashboard: Benchmark = {
+  id: 'p5',
   run: async (ctx) => [...(await measure(ctx.smoke))],
 };
 
@@ -132,7 +132,7 @@ async function measure(smoke: boolean): Promise<Row[]> {
   const mb = (b: number): number => b / 1024 / 1024;
   return [
     row({
-      benchmark: `UI event to screen (${SESSIONS} sessions, ${EVENTS_PER_SECOND}/s)`,
+      benchmark: `P5 dashboard: event to screen (${SESSIONS} sessions, ${EVENTS_PER_SECOND}/s)`,
       engine: '-',
       figure: { value: median(latencies), unit: 'ms' },
       target: '<= 250 ms',
@@ -142,7 +142,7 @@ async function measure(smoke: boolean): Promise<Row[]> {
       details: { latenciesMs: latencies, rendersPerSecond: renders },
     }),
     row({
-      benchmark: 'UI key to screen under load',
+      benchmark: 'P5 dashboard: key to screen under load',
       engine: '-',
       figure: { value: median(keyTimes), unit: 'ms' },
       target: '<= 50 ms (20 fps)',
@@ -152,7 +152,7 @@ async function measure(smoke: boolean): Promise<Row[]> {
       details: { keyMs: keyTimes },
     }),
     row({
-      benchmark: 'UI memory (RSS) under load',
+      benchmark: 'P5 dashboard: memory (RSS) under load',
       engine: '-',
       figure: { value: mb(rssAfter), unit: 'MB' },
       baseline: { value: mb(rssBefore), unit: 'MB' },

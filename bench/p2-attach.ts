@@ -1,5 +1,5 @@
 /**
- * P5 attach: a detached `paude --shell` session, reached three ways, each against the same
+ * P2 attach and P3 passthrough: a detached `paude --shell` session, reached three ways, each against the same
  * thing done with the engine's own CLI in the same process:
  *   - first screen: `paude attach ID` in a real PTY, spawn to the session's screen being drawn,
  *     vs `ENGINE exec -it ID tmux attach -t paude` (the same tmux client without paude); and
@@ -25,14 +25,14 @@ import { sessionSetup, type Session } from './p1-warm-start.js';
 import { median } from './stats.js';
 import { row, type Row } from './table.js';
 
-export const p5Attach: Benchmark = {
-  id: 'p5',
-  run: (ctx) => perEngine(ctx, 'P5 attach', (b) => measure(ctx, b)),
+export const p2Attach: Benchmark = {
+  id: 'p2',
+  run: (ctx) => perEngine(ctx, 'P2 attach', (b) => measure(ctx, b)),
 };
 
 const COLS = 100;
 const ROWS = 30;
-const MARK = 'P5-SCREEN-MARK';
+const MARK = 'P2-SCREEN-MARK';
 
 interface Client {
   pty: IPty;
@@ -124,7 +124,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
   const added = m.key.paude - m.key.direct;
   return [
     row({
-      benchmark: 'P5 attach: first screen',
+      benchmark: 'P2 attach: first screen',
       engine: b.name,
       figure: { value: m.screen.paude, unit: 'ms' },
       baseline: { value: m.screen.direct, unit: 'ms' },
@@ -134,7 +134,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
       details: { paudeMs: screens.paude, directMs: screens.direct },
     }),
     row({
-      benchmark: 'P5 attach: first screen, paude loaded',
+      benchmark: 'P2 attach: first screen, paude loaded',
       engine: b.name,
       figure: { value: m.screen.loaded, unit: 'ms' },
       baseline: { value: m.screen.direct, unit: 'ms' },
@@ -144,7 +144,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
       details: { loadedMs: screens.loaded },
     }),
     row({
-      benchmark: 'P5 attach: keystroke round trip',
+      benchmark: 'P2 attach: keystroke round trip',
       engine: b.name,
       figure: { value: m.key.paude, unit: 'ms' },
       baseline: { value: m.key.direct, unit: 'ms' },
@@ -155,7 +155,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
       details: { paudeMs: keystrokes.paude, directMs: keystrokes.direct },
     }),
     row({
-      benchmark: `P5 attach: throughput ${bytes / 1e6} MB`,
+      benchmark: `P3 passthrough throughput ${bytes / 1e6} MB`,
       engine: b.name,
       figure: { value: m.mbps.paude, unit: 'MB/s' },
       baseline: { value: m.mbps.direct, unit: 'MB/s' },
