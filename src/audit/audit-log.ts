@@ -5,12 +5,13 @@
  * (a back-fill after a crash) are written once. Reading validates every line and names the
  * file and line of any that is not an event.
  */
-import { appendFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogFollower } from '../policy/log-follower.js';
 import { parseAccessLine } from '../policy/proxy-event.js';
 import { formatIssue } from '../config/format-issue.js';
 import { AuditEventSchema, AUDIT_VERSION, type AuditEvent, type AuditEventType } from './audit-event.js';
+import { appendWhole, writeFailure } from '../fs/atomic-write.js';
 
 export interface AuditLimits {
   maxBytes: number;
@@ -19,6 +20,9 @@ export interface AuditLimits {
 
 export const DEFAULT_LIMITS: AuditLimits = { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
 const GLOBAL = 'paude';
+/** A lock older than this was left by a killed process; waiting longer than this takes it anyway. */
+const LOCK_STALE_MS = 5000;
+const LOCK_WAIT_MS = 10_000;
 
 export interface AuditFilter {
   session?: string;
@@ -48,18 +52,51 @@ export class AuditLog {
         const stream = e.session_id || GLOBAL;
         byStream.set(stream, [...(byStream.get(stream) ?? []), AuditEventSchema.parse(e)]);
       }
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+        throw writeFailure(this.dir, error);
+      });
       for (const [stream, list] of byStream) {
-        const known = await this.ids(stream);
-        const fresh = list.filter((e) => !known.has(e.id));
-        if (fresh.length === 0) continue;
-        await this.rotate(stream);
-        await appendFile(this.file(stream), fresh.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+        await this.locked(stream, async () => {
+          const known = await this.ids(stream);
+          const fresh = list.filter((e) => !known.has(e.id));
+          if (fresh.length === 0) return;
+          await this.rotate(stream);
+          // Whole lines or nothing (a full disk): a half line would hide the events after it.
+          await appendWhole(this.file(stream), fresh.map((e) => JSON.stringify(e)).join('\n') + '\n');
+        });
       }
     };
     // One writer at a time in this process: a line is never interleaved with another.
     this.writing = this.writing.then(work, work).then(() => this.afterAppend?.());
     return this.writing;
+  }
+
+  /**
+   * One appender per stream across processes: the keeper, paude stop and paude audit may all
+   * record the same session's requests and end at once, and the ids they check must not go
+   * stale before they write. The lock is an empty file (it takes no space on a full disk); one
+   * left by a killed holder is taken over after a few seconds.
+   */
+  private async locked(stream: string, work: () => Promise<void>): Promise<void> {
+    const lock = join(this.dir, `${stream}.lock`);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        await (await open(lock, 'wx', 0o600)).close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailure(lock, error);
+        const since = (await stat(lock).catch(() => undefined))?.mtimeMs;
+        if (since === undefined) continue;
+        if (Date.now() - since > LOCK_STALE_MS || Date.now() > deadline) await rm(lock, { force: true });
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    try {
+      await work();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   private async rotate(stream: string): Promise<void> {
@@ -180,6 +217,15 @@ export class AuditLog {
 
   async has(session: string, id: string): Promise<boolean> {
     return (await this.ids(session || GLOBAL)).has(id);
+  }
+
+  /** Whether the event is in any of the stream's files (the current one or a rotated one). */
+  async hasEver(session: string, id: string): Promise<boolean> {
+    for (let g = 0; g < this.limits.maxFiles; g++) {
+      const text = await readFile(this.file(session || GLOBAL, g), 'utf8').catch(() => '');
+      if (text.includes(`"id":${JSON.stringify(id)}`)) return true;
+    }
+    return false;
   }
 
   /** Events matching the filter, oldest first, with a warning for each line that is not one. */

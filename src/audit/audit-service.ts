@@ -97,6 +97,8 @@ export async function settleSession(
   const spool = await hookSpool?.().catch(() => undefined);
   if (spool) await log.backfillHooks(id, spool);
   if (!end || (await log.has(id, `${id}:end`))) return;
+  // A start killed before it was recorded (gc removing what it left) has no story to end.
+  if (!(await log.hasEver(id, `${id}:start`))) return;
   // Workspace changes since the last look, when its keeper was not there to see them.
   await catchUpFiles(log, id, sessionDir(paths.sessionsDir, id)).catch(() => 0);
   const duration = end.startedAt ? Math.max(0, Date.now() - Date.parse(end.startedAt)) : 0;

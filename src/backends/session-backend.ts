@@ -127,4 +127,14 @@ export interface SessionBackend {
   /** Removes every resource of the session, in any state. */
   remove(id: string): Promise<void>;
   list(): Promise<SessionSummary[]>;
+  /**
+   * The proxy's state alone (one cheap call: the supervisor asks every second). Backends whose
+   * proxy is restarted by others (or not at all) leave this and startProxy out.
+   */
+  proxyState?(id: string): Promise<ComponentState>;
+  /**
+   * Starts the session's stopped proxy again: the same container with the same state (policy,
+   * rules, access log appended to), resolving once it accepts connections.
+   */
+  startProxy?(id: string): Promise<void>;
 }

@@ -41,6 +41,9 @@ import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
 import { tmuxKey } from '../sessions/detach-key.js';
+import { ProxySupervisor } from '../sessions/proxy-supervisor.js';
+import { faultPoint } from '../faults.js';
+import { WriteError, writeFailure } from '../fs/atomic-write.js';
 
 export type SessionCommand = { kind: 'claude'; args: string[] } | { kind: 'shell'; command: string[] };
 
@@ -105,7 +108,10 @@ export async function runSession(o: RunOptions): Promise<number> {
   const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } });
 
   const sessionDir = join(paths.sessionsDir, id);
-  await mkdir(sessionDir, { recursive: true, mode: 0o700 });
+  await mkdir(sessionDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw writeFailure(sessionDir, error);
+  });
+  faultPoint('start.dir-created');
   const layout = workspaceLayout(project.root, config.protect, config.isolate);
   const workdir = relative(project.root, o.cwd).startsWith('..') ? project.root : o.cwd;
   const tty = o.stdio.stdin.isTTY === true && o.stdio.stdout.isTTY === true;
@@ -129,7 +135,12 @@ export async function runSession(o: RunOptions): Promise<number> {
     await fileWatch?.stop();
     // The proxy's last requests reach its access log as it stops (read by settleSession below).
     if (ended.startedAt && audit && !backend.remote) await backend.stop(id, 0).catch(() => undefined);
-    if (ended.startedAt) await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`));
+    if (ended.startedAt) {
+      await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => {
+        // The start failed for the same reason (a full disk): that one sentence says it.
+        if (!(error instanceof WriteError && failed.error instanceof WriteError && error.code === failed.error.code)) o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`);
+      });
+    }
     await flushSinks(audit);
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true });
@@ -154,11 +165,15 @@ export async function runSession(o: RunOptions): Promise<number> {
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   for (const signal of signals) process.on(signal, onSignal);
   let keep = false;
+  const failed: { error?: unknown } = {};
+  // The proxy is brought back if it dies while this paude looks after the session.
+  const supervisor = new ProxySupervisor(backend, id);
   let bridge: StateBridge | undefined;
   let relay: OtlpRelay | undefined;
   let fileWatch: WorkspaceWatch | undefined;
   try {
     await claimOwner(sessionDir, 'starter');
+    faultPoint('start.owner-claimed');
     await backend.create({
       id,
       stateDir: sessionDir,
@@ -223,6 +238,7 @@ export async function runSession(o: RunOptions): Promise<number> {
         deny: policy.deny.filter((e) => e.source !== 'approval').map((e) => ({ text: e.text, source: e.source })),
       },
     });
+    faultPoint('start.record-written');
 
     await recordSessionStart(
       audit,
@@ -239,6 +255,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       },
       o.env,
     );
+    faultPoint('start.audit-recorded');
 
     // Workspace changes seen from the host (a local engine writes the directory itself).
     if (audit && !backend.remote) {
@@ -265,6 +282,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       const entries = await directoryEntries(layout.claudeDir, '.claude', owner);
       await backend.copyIntoAgent(id, project.root, writeTar(entries));
     }
+    faultPoint('start.config-copied');
 
     const early = stoppedCode();
     if (early !== undefined) return early;
@@ -274,20 +292,28 @@ export async function runSession(o: RunOptions): Promise<number> {
     };
     if (inTmux) {
       await backend.startAgent(id);
+      faultPoint('start.agent-started');
+      if (!o.detach) supervisor.start();
       await secrets();
+      faultPoint('start.secrets-written');
       const late = stoppedCode();
       if (late !== undefined) return late;
       o.onStarted?.({ id, backend });
       const short = id.slice('paude-'.length);
       const handOver = async (): Promise<void> => {
-        keep = true;
+        // From here on the keeper looks after the proxy.
+        await supervisor.stop();
         await bridge?.stop();
         await relay?.stop();
         await fileWatch?.stop();
         const moved = await guard.stop();
         if (moved.length > 0) await noteQuarantined(sessionDir, moved);
         await ensureKeeper(sessionDir, id, o.env);
+        // Only now: a start whose keeper could not be started (a full disk) is removed again.
+        keep = true;
+        faultPoint('detach.keeper-started');
         await releaseOwner(sessionDir, 'starter');
+        faultPoint('detach.handed-over');
       };
       if (o.detach) {
         await handOver();
@@ -295,16 +321,23 @@ export async function runSession(o: RunOptions): Promise<number> {
         o.stdio.stderr.write(`paude: ${id} runs in the background: paude attach ${short} to see it, paude stop ${short} to end it\n`);
         return 0;
       }
+      // Leaving a session the user wants to go on: if its keeper cannot be started, it goes on
+      // without one (paude attach starts one) rather than being removed.
+      const leave = (): Promise<void> =>
+        handOver().catch((error: unknown) => {
+          keep = true;
+          o.stdio.stderr.write(`paude: warning: ${(error as Error).message}; ${id} goes on without a keeper until paude attach ${short}\n`);
+        });
       let detachedBySignal = false;
       const attached = attachTerminal(backend, id, o.stdio, { term: o.env.TERM ?? 'xterm-256color', sessionDir });
       handover.detach = () => {
         detachedBySignal = true;
-        void handOver().finally(() => process.exit(0));
+        void leave().finally(() => process.exit(0));
       };
       const farewell = await attached;
       const running = farewell === 'detached' || (farewell === undefined && (await backend.inspect(id))?.agent === 'running');
       if (running || detachedBySignal) {
-        await handOver();
+        await leave();
         o.stdio.stderr.write(`paude: detached from ${id}, which goes on: paude attach ${short} to return, paude stop ${short} to end it\n`);
         return 0;
       }
@@ -321,8 +354,11 @@ export async function runSession(o: RunOptions): Promise<number> {
     const terminal = passthrough(io, o.stdio, tty);
     try {
       await backend.startAgent(id);
+      faultPoint('start.agent-started');
+      supervisor.start();
       if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await io.resize(o.stdio.stdout.rows, o.stdio.stdout.columns);
       await secrets();
+      faultPoint('start.secrets-written');
       o.onStarted?.({ id, backend });
       const [code] = await Promise.all([backend.waitAgent(id), io.ended]);
       Object.assign(ended, { exitCode: code, how: stopped.by ? `stopped by ${stopped.by}` : 'exited' });
@@ -335,7 +371,12 @@ export async function runSession(o: RunOptions): Promise<number> {
     } finally {
       terminal.restore();
     }
+  } catch (error) {
+    failed.error = error;
+    throw error;
   } finally {
+    await supervisor.stop();
+    if (supervisor.restarts > 0 && !keep) o.stdio.stderr.write(`paude: the session's proxy stopped ${supervisor.restarts === 1 ? 'once' : `${supervisor.restarts} times`} and was started again (the agent had no network meanwhile)\n`);
     if (!keep) await bridge?.stop();
     if (!keep) await relay?.stop();
     if (!keep) await cleanup();

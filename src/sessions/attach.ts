@@ -8,6 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { AgentTerminal, SessionBackend } from '../backends/session-backend.js';
 import { passthrough, type Stdio } from '../run/terminal.js';
 import { leaseClient } from './clients.js';
+import { faultPoint } from '../faults.js';
 
 /** Colour and attribute sequences (ESC [ ... m), which capture-pane -e keeps. */
 const SGR = new RegExp(String.raw`\x1b\[[0-9;]*m`, 'g');
@@ -61,9 +62,11 @@ export async function attachTerminal(backend: SessionBackend, id: string, stdio:
   const rows = stdio.stdout.rows ?? 24;
   const cols = stdio.stdout.columns ?? 80;
   const lease = await leaseClient(options.sessionDir);
+  faultPoint('attach.lease-claimed');
   try {
     const command = ['paude-tmux-attach', String(rows), String(cols), lease.token, ...(options.readOnly ? ['-r'] : [])];
     const terminal = await backend.openTerminal(id, command, { rows, cols }, { TERM: options.term });
+    faultPoint('attach.terminal-opened');
     options.onOpen?.(terminal);
     const filter = new FarewellFilter();
     const output = terminal.output.pipe(filter);

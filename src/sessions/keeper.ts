@@ -2,8 +2,9 @@
  * The keeper of a detached session: a small background process on the host that guards the
  * workspace while nobody's `paude` is attached (protected paths the agent creates are moved
  * to quarantine as they appear, see run/protected-guard.ts) and notes what it moved when the
- * session's command ends. Idleness is watched inside the container (paude-tmux-session), so a
- * session is stopped on time even when its keeper is gone.
+ * session's command ends. It also brings the session's proxy back when it dies under a running
+ * agent (proxy-supervisor.ts). Idleness is watched inside the container (paude-tmux-session), so
+ * a session is stopped on time even when its keeper is gone.
  */
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
@@ -18,14 +19,23 @@ import { reapClients } from './clients.js';
 import { StateBridge } from './state-bridge.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import type { SessionRecord } from './session-record.js';
+import { ProxySupervisor } from './proxy-supervisor.js';
+import { faultPoint } from '../faults.js';
 
 export function quarantineDir(dataDir: string, id: string): string {
   return join(dataDir, 'quarantine', id);
 }
 
-/** Runs until the session's agent has ended (or is gone). */
-export async function keepSession(backend: SessionBackend, record: SessionRecord, dirs: { sessionDir: string; dataDir: string }, onEnd?: (exitCode: number | null) => Promise<void>): Promise<void> {
+/** Runs until the session's agent has ended (or is gone). `report`: a line for the keeper's log. */
+export async function keepSession(
+  backend: SessionBackend,
+  record: SessionRecord,
+  dirs: { sessionDir: string; dataDir: string },
+  onEnd?: (exitCode: number | null) => Promise<void>,
+  report?: (line: string) => void,
+): Promise<void> {
   await claimOwner(dirs.sessionDir, 'keeper');
+  faultPoint('keeper.claimed');
   const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id));
   guard.start();
   // Terminals whose paude died stay attached in the container until detached (clients.ts).
@@ -33,8 +43,13 @@ export async function keepSession(backend: SessionBackend, record: SessionRecord
   // A remote session's proxy state is bridged to this host while it runs.
   const bridge = backend.remote ? new StateBridge(backend, record.id, new ProxyStateDir(join(dirs.sessionDir, 'proxy'))) : undefined;
   bridge?.start();
+  const proxy = new ProxySupervisor(backend, record.id, report ? { report } : {});
+  proxy.start();
+  // Once now: a proxy that died while no keeper ran (this one starts after a crash) is not left so.
+  void proxy.check();
   try {
     const code = await backend.waitAgent(record.id).catch(() => null);
+    await proxy.stop();
     await bridge?.stop().catch(() => undefined);
     await onEnd?.(code).catch(() => undefined);
     // A cluster session's proxy pod has nothing left to do (local proxies stop by themselves);
@@ -42,6 +57,7 @@ export async function keepSession(backend: SessionBackend, record: SessionRecord
     if (backend.kind === 'kubernetes') await backend.stop(record.id, 0).catch(() => undefined);
   } finally {
     clearInterval(reaper);
+    await proxy.stop();
     await bridge?.stop().catch(() => undefined);
     const moved = await guard.stop();
     if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 
-/** starter, keeper, or clients/<token> for a terminal attached from this host. */
-export type OwnerRole = 'starter' | 'keeper' | `clients/${string}`;
+/**
+ * starter, keeper, stopper (a paude stop/rm ending the session: it records the end, the keeper
+ * leaves it to it), or clients/<token> for a terminal attached from this host.
+ */
+export type OwnerRole = 'starter' | 'keeper' | 'stopper' | `clients/${string}`;
 
 const OwnerSchema = z.strictObject({ pid: z.number().int().positive(), started: z.string() });
 

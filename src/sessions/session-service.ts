@@ -7,7 +7,7 @@
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultDiscoveryEnv, discoverEngines } from '../backends/engine/discovery.js';
+import { defaultDiscoveryEnv, discoverEngines, noEngineError } from '../backends/engine/discovery.js';
 import { connectEngine, type Engine } from '../backends/engine/engine.js';
 import { LocalBackend } from '../backends/local/local-backend.js';
 import { connectBackend, isKubeEndpoint, kubernetesBackend } from '../backends/connect-backend.js';
@@ -25,6 +25,7 @@ import { reapClients } from './clients.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 import type { TokenTotals } from '../telemetry/otlp-metrics.js';
 import { listSessionRecords, sessionDir, type SessionRecord } from './session-record.js';
+import { faultPoint } from '../faults.js';
 
 /**
  * starting: being created by a live paude; running: attached by the paude that started it
@@ -62,6 +63,8 @@ export interface SessionList {
   /** Engines (or recorded endpoints) that did not answer, with why. */
   unreachable: string[];
   warnings: string[];
+  /** How many engines and clusters answered; 0: nothing could be listed (the first unreachable line says why). */
+  reached: number;
 }
 
 type Paths = ResolvedConfig['paths'];
@@ -71,6 +74,8 @@ const engineHint = (backend: SessionRecord['backend'] | undefined): 'podman' | '
 
 export class SessionService {
   private engines: Engine[] | undefined;
+  /** Why no engine was found, when none was. */
+  private noEngine: string | undefined;
   private readonly connected = new Map<string, SessionBackend>();
 
   constructor(
@@ -85,6 +90,7 @@ export class SessionService {
     const found = await discoverEngines(defaultDiscoveryEnv(this.env, { sshConfigFile: c.sshConfig }), c.type, { podman: c.podman?.socket, docker: c.docker?.host }, { all: true, startService: false });
     // One engine can answer through several strategies (a socket and DOCKER_HOST): once.
     this.engines = [...new Map(found.flatMap((r) => (r.engine ? [[r.engine.endpoint, r.engine] as const] : []))).values()];
+    if (this.engines.length === 0 && c.type !== 'kubernetes') this.noEngine = noEngineError(found, c.type).message;
     return this.engines;
   }
 
@@ -137,6 +143,7 @@ export class SessionService {
     );
     const engines = [...discovered, ...connected.filter((e): e is Engine => e !== undefined)];
     const clusters = await this.clusters(records, unreachable);
+    if (engines.length === 0 && this.noEngine) unreachable.unshift(this.noEngine);
     const reached = new Set<string>();
     const listed = await Promise.all(
       [...engines.map((engine): SessionBackend => new LocalBackend(engine)), ...clusters].map(async (backend) => {
@@ -173,7 +180,7 @@ export class SessionService {
       views.push({ ...this.fromRecord(r), status: 'error', detail: 'only metadata left: its containers are gone', blocked: 0 });
     }
     views.sort((a, b) => (b.started ?? '').localeCompare(a.started ?? ''));
-    return { sessions: views, unreachable, warnings };
+    return { sessions: views, unreachable, warnings, reached: reached.size };
   }
 
   private fromRecord(r: SessionRecord): Omit<SessionView, 'status' | 'blocked'> {
@@ -203,7 +210,8 @@ export class SessionService {
     if (starting) view.status = 'starting';
     else if (s.agent === 'created' || s.agent === 'missing') {
       view.status = 'error';
-      view.detail = s.agent === 'created' ? 'its start was interrupted' : 'its agent container is gone';
+      // Without a record the start never got as far as the agent.
+      view.detail = s.agent === 'created' || !record ? 'its start was interrupted' : 'its agent container is gone';
     } else if (s.agent === 'exited') {
       view.status = 'stopped';
       if (s.exitCode !== undefined) view.detail = record?.tmux && s.exitCode === 124 ? 'idle timeout, exit 124' : `exit ${s.exitCode}`;
@@ -252,9 +260,21 @@ export class SessionService {
     return this.finalGuard(view);
   }
 
+  /**
+   * Ends a live session's command at once (SIGKILL), before it is removed: its end is recorded
+   * only once it has ended, so a paude killed between the two leaves a stopped session, not a
+   * running one the audit log calls ended.
+   */
+  async end(view: SessionView): Promise<void> {
+    if (!view.backendHandle || view.summary?.agent !== 'running') return;
+    await view.backendHandle.killAgent(view.id);
+    await view.backendHandle.waitAgent(view.id).catch(() => undefined);
+  }
+
   /** Removes every resource of the session and its metadata (the quarantine is kept). */
   async remove(view: SessionView): Promise<string[]> {
     if (view.backendHandle) await view.backendHandle.remove(view.id);
+    faultPoint('rm.engine-cleared');
     const moved = view.record ? await this.finalGuard(view) : [];
     await rm(sessionDir(this.paths.sessionsDir, view.id), { recursive: true, force: true });
     return moved;
@@ -277,8 +297,8 @@ export class SessionService {
    * What `paude gc` removes: sessions in error (interrupted starts, containers gone), session
    * directories no engine resource belongs to, and with `stopped` the stopped sessions too.
    */
-  async garbage(options: { stopped?: boolean } = {}): Promise<{ sessions: SessionView[]; directories: string[]; unreachable: string[] }> {
-    const { sessions, unreachable } = await this.list({ clients: false });
+  async garbage(options: { stopped?: boolean } = {}): Promise<{ sessions: SessionView[]; directories: string[]; unreachable: string[]; reached: number }> {
+    const { sessions, unreachable, reached } = await this.list({ clients: false });
     const doomed = sessions.filter((s) => s.status === 'error' || (options.stopped && s.status === 'stopped'));
     // Directories without a readable record (a start killed before writing it, or a corrupt file).
     const known = new Set(sessions.map((s) => s.id));
@@ -291,7 +311,7 @@ export class SessionService {
         directories.push(dir);
       }
     }
-    return { sessions: doomed, directories, unreachable };
+    return { sessions: doomed, directories, unreachable, reached };
   }
 }
 

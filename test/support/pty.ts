@@ -16,6 +16,8 @@ export interface PtyRun {
   write(text: string): void;
   resize(cols: number, rows: number): void;
   exit: Promise<number>;
+  /** The signal that ended it (9 for kill -9), 0 when none did. */
+  signal: Promise<number>;
 }
 
 export function runInPty(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; cols?: number; rows?: number }): PtyRun {
@@ -28,7 +30,8 @@ export function runInPty(args: string[], options: { cwd: string; env: NodeJS.Pro
     raw += d;
     term.write(d);
   });
-  const exit = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  const ended = new Promise<{ exitCode: number; signal?: number }>((resolve) => pty.onExit(resolve));
+  const exit = ended.then((e) => e.exitCode);
   const screen = (): string[] => {
     const buffer = term.buffer.active;
     const lines: string[] = [];
@@ -52,5 +55,6 @@ export function runInPty(args: string[], options: { cwd: string; env: NodeJS.Pro
       term.resize(c, r);
     },
     exit,
+    signal: ended.then((e) => e.signal ?? 0),
   };
 }

@@ -6,6 +6,8 @@ export const PAUDE_BIN = fileURLToPath(new URL('../../bin/paude.js', import.meta
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended it (kill -9: 'SIGKILL'), when one did. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -22,7 +24,7 @@ export function runPaude(args: readonly string[], options: { cwd: string; env?: 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
 }

@@ -395,6 +395,16 @@ describe('findEngine', () => {
     expect(error.message).toMatch(/^no docker engine answered \(DOCKER_HOST: tcp:\/\/h:1 is podman; --backend docker was asked for; CONTAINER_HOST: not docker;/);
   });
 
+  it('says which socket this user may not use instead of "start one" when the engine is there but not theirs', async () => {
+    const denied = (path: string): Error => Object.assign(new Error(`connect EACCES ${path}`), { code: 'EACCES' });
+    const d = fakeEnv({ sockets: [ROOTFUL, DOCKER], answers: { [unix(ROOTFUL)]: denied(ROOTFUL), [unix(DOCKER)]: denied(DOCKER) } });
+    const error = await findError(d, 'auto', { podman: unix(ROOTFUL) });
+    expect(error.exitCode).toBe(ExitCode.engine);
+    expect(error.message).toBe(
+      `paude may not use ${ROOTFUL} or ${DOCKER} (permission denied for this user); run paude as a user allowed to use that socket (for Docker, a member of the group that owns it), or use an engine of your own (rootless Podman), then see "paude doctor"`,
+    );
+  });
+
   it('refuses kubernetes with a clear message, without contacting anything', async () => {
     const d = fakeEnv({ sockets: [DOCKER], answers: { [unix(DOCKER)]: 'docker' } });
     const error = await findError(d, 'kubernetes');

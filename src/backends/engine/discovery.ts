@@ -28,6 +28,8 @@ export interface StrategyResult {
   engine?: Engine;
   /** Why it did not apply or did not answer. */
   reason?: string;
+  /** The socket exists, but this user may not connect to it. */
+  denied?: string;
 }
 
 interface Strategy {
@@ -78,7 +80,9 @@ export async function discoverEngines(
       results.push({ strategy, engine });
       return true;
     } catch (error) {
-      results.push({ strategy, reason: `${endpoint} does not answer (${(error as Error).message.split('\n')[0]})` });
+      const code = (error as NodeJS.ErrnoException).code;
+      const denied = (code === 'EACCES' || code === 'EPERM') && endpoint.startsWith('unix://') ? { denied: endpoint.slice('unix://'.length) } : {};
+      results.push({ strategy, reason: `${endpoint} does not answer (${(error as Error).message.split('\n')[0]})`, ...denied });
       return false;
     }
   };
@@ -135,8 +139,21 @@ export async function findEngine(d: DiscoveryEnv, want: BackendType, configured:
   const results = await discoverEngines(d, want, configured);
   const found = results.find((r) => r.engine)?.engine;
   if (found) return found;
+  throw noEngineError(results, want);
+}
+
+/** The one sentence for "no engine": where paude looked and what to do. */
+export function noEngineError(results: readonly StrategyResult[], want: BackendType): PaudeError {
   const what = want === 'auto' ? 'Podman or Docker' : want;
-  throw new PaudeError(`no ${what} engine answered (${results.map((r) => `${r.strategy}: ${r.reason}`).join('; ')}); start one, or run "paude doctor" for details`, ExitCode.engine);
+  // An engine is there, but not for this user: "start one" would send them the wrong way.
+  const denied = [...new Set(results.flatMap((r) => (r.denied ? [r.denied] : [])))];
+  if (denied.length > 0) {
+    return new PaudeError(
+      `paude may not use ${denied.join(' or ')} (permission denied for this user); run paude as a user allowed to use that socket (for Docker, a member of the group that owns it), or use an engine of your own (rootless Podman), then see "paude doctor"`,
+      ExitCode.engine,
+    );
+  }
+  return new PaudeError(`no ${what} engine answered (${results.map((r) => `${r.strategy}: ${r.reason}`).join('; ')}); start one, or run "paude doctor" for details`, ExitCode.engine);
 }
 
 export function defaultDiscoveryEnv(env: NodeJS.ProcessEnv = process.env, options: { sshConfigFile?: string } = {}): DiscoveryEnv {

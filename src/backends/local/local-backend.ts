@@ -1,10 +1,15 @@
 /** SessionBackend over one Docker-API engine (Docker, or Podman's compatible service). */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
 import { removeSandbox, startSandbox } from './local-sandbox.js';
+import { waitForProxy } from './proxy-container.js';
+import { faultPoint } from '../../faults.js';
+import { PROXY_STATE_MOUNT, ProxyStateDir } from '../../policy/proxy-state.js';
 
 export class LocalBackend implements SessionBackend {
   readonly kind;
@@ -190,6 +195,7 @@ export class LocalBackend implements SessionBackend {
         if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
       });
     }
+    faultPoint('stop.agent-stopped');
     // The proxy gets TERM and squid exits at once (shutdown_lifetime 0): it has logged every
     // request that ended, and the ones the agent's end cut off it logs as it closes them, so the
     // audit log, which reads the access log next, misses nothing. KILL after 3 s.
@@ -207,6 +213,37 @@ export class LocalBackend implements SessionBackend {
           await container.kill().catch(ignore);
         }),
     );
+    faultPoint('stop.proxy-stopped');
+  }
+
+  async proxyState(id: string): Promise<ComponentState> {
+    const info = await this.engine.docker.getContainer(`${id}-proxy`).inspect().catch((error: unknown) => {
+      if (isHttpStatus(error, 404)) return undefined;
+      throw error;
+    });
+    if (!info) return 'missing';
+    return info.State.Running ? 'running' : info.State.Status === 'created' || info.State.Status === 'configured' ? 'created' : 'exited';
+  }
+
+  async startProxy(id: string): Promise<void> {
+    const container = this.engine.docker.getContainer(`${id}-proxy`);
+    const info = await container.inspect();
+    // The state directory on this host (a remote engine holds it in a volume: no log to watch here).
+    const source = info.Mounts.find((m) => m.Destination === PROXY_STATE_MOUNT && m.Type === 'bind')?.Source;
+    const state = source ? new ProxyStateDir(source) : undefined;
+    const since = state ? ((await stat(state.cacheLog).catch(() => undefined))?.size ?? 0) : 0;
+    // Requests held by the proxy that died were refused with it: their files would show them
+    // as still waiting, and nobody reads their answers.
+    if (state) {
+      for (const dir of [state.pendingDir, state.decisionsDir]) {
+        for (const name of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, name), { force: true });
+      }
+    }
+    await container.start().catch((error: unknown) => {
+      // Already running (someone else restarted it first).
+      if (!isHttpStatus(error, 304)) throw error;
+    });
+    if (state) await waitForProxy(this.engine, container.id, state, 20_000, since);
   }
 
   private async waitExited(id: string, ms: number): Promise<boolean> {

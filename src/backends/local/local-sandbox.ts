@@ -13,6 +13,7 @@ import { createAgentContainer, type AgentContainerSpec } from './agent-container
 import { LABEL, sessionLabels } from './labels.js';
 import { createProxyContainer, waitForProxy } from './proxy-container.js';
 import { createSessionLink, removeVolume } from './session-link.js';
+import { faultPoint } from '../../faults.js';
 
 export interface SandboxSpec {
   sessionId: string;
@@ -43,23 +44,21 @@ export interface Sandbox {
 
 export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<Sandbox> {
   const extra = spec.labels ?? {};
-  const linkPromise = createSessionLink(engine, `${spec.sessionId}-link`, sessionLabels(spec.sessionId, 'link', extra));
-  const { state } = await prepareProxyState(spec);
-  const link = await linkPromise;
+  const [{ state }, link] = await allDone([prepareProxyState(spec).then((prepared) => (faultPoint('start.state-written'), prepared)), createSessionLink(engine, `${spec.sessionId}-link`, sessionLabels(spec.sessionId, 'link', extra))]);
+  faultPoint('start.link-created');
   // An engine on another machine cannot mount this host's state directory: a volume holds it,
   // filled before the proxy starts and kept in step by the state bridge (sessions/state-bridge.ts).
   const stateVolume = engine.remote ? `${spec.sessionId}-state` : undefined;
   if (stateVolume) await engine.docker.createVolume({ Name: stateVolume, Labels: sessionLabels(spec.sessionId, 'volume', extra) });
   // Container-local volumes get the session's labels (so gc finds them) before the agent uses them.
-  await Promise.all(
-    (spec.agent.volumes ?? []).map((v) => engine.docker.createVolume({ Name: `${spec.sessionId}-${v.suffix}`, Labels: sessionLabels(spec.sessionId, 'volume', extra) })),
-  );
+  await allDone((spec.agent.volumes ?? []).map((v) => engine.docker.createVolume({ Name: `${spec.sessionId}-${v.suffix}`, Labels: sessionLabels(spec.sessionId, 'volume', extra) })));
   // On a remote engine the workspace is a fresh volume, owned by root: given to the agent's
   // user by a one-shot container that may only chown (Podman does this on copy-in, Docker not).
   if (engine.remote && spec.agent.volumes?.some((v) => v.suffix === 'workspace')) {
     await chownVolume(engine, spec.agent.image, `${spec.sessionId}-workspace`, spec.agent.user, sessionLabels(spec.sessionId, 'volume', extra));
   }
-  const [proxyId, agentId] = await Promise.all([
+  faultPoint('start.volumes-created');
+  const [proxyId, agentId] = await allDone([
     createProxyContainer(engine, {
       name: `${spec.sessionId}-proxy`,
       image: spec.proxyImage,
@@ -72,10 +71,24 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     }),
     createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) }),
   ]);
+  faultPoint('start.containers-created');
   if (stateVolume) await engine.docker.getContainer(proxyId).putArchive(writeTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT });
-  await Promise.all([engine.docker.getContainer(proxyId).start(), spec.startAgent === false ? undefined : engine.docker.getContainer(agentId).start()]);
+  await allDone([engine.docker.getContainer(proxyId).start(), spec.startAgent === false ? undefined : engine.docker.getContainer(agentId).start()]);
+  faultPoint('start.proxy-started');
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
   return { sessionId: spec.sessionId, link, proxyId, agentId, state };
+}
+
+/**
+ * Promise.all that settles everything before it fails: a start that fails half way (a full
+ * disk, an image missing) is removed by the session's labels, which must find everything it
+ * made, also what was still being created when the first step failed.
+ */
+async function allDone<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 async function chownVolume(engine: Engine, image: string, volume: string, owner: string, labels: Record<string, string>): Promise<void> {
@@ -129,6 +142,7 @@ export async function removeSandbox(engine: Engine, sessionId: string): Promise<
       }
     }),
   );
+  faultPoint('rm.containers-removed');
   const { Volumes } = await engine.docker.listVolumes({ filters });
   await Promise.all((Volumes ?? []).map((v) => removeVolume(engine, v.Name)));
 }

@@ -47,11 +47,14 @@ export async function createProxyContainer(engine: Engine, spec: ProxyContainerS
   return container.id;
 }
 
-/** Waits until squid accepts connections; a proxy that dies on the way is an error with its log. */
-export async function waitForProxy(engine: Engine, containerId: string, state: ProxyStateDir, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until squid accepts connections; a proxy that dies on the way is an error with its log.
+ * `since`: where in cache.log this start's lines begin (a restarted proxy appends to it).
+ */
+export async function waitForProxy(engine: Engine, containerId: string, state: ProxyStateDir, timeoutMs = 20_000, since = 0): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const log = await readFile(state.cacheLog, 'utf8').catch(() => '');
+    const log = ((await readFile(state.cacheLog).catch(() => undefined)) ?? Buffer.alloc(0)).subarray(since).toString('utf8');
     if (/Accepting HTTP Socket connections/.test(log)) return;
     const info = await engine.docker.getContainer(containerId).inspect();
     if (!info.State.Running) {

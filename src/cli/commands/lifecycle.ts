@@ -1,7 +1,7 @@
 /** paude attach / stop / rm / gc, and the hidden _keeper a detached session runs on the host. */
 import { connectBackend } from '../../backends/connect-backend.js';
 import { findProject, resolvePaths } from '../../config/paths.js';
-import { PaudeError, UsageError } from '../../errors.js';
+import { ExitCode, PaudeError, UsageError } from '../../errors.js';
 import { attachTerminal, showLastScreen } from '../../sessions/attach.js';
 import { ensureKeeper, keepSession } from '../../sessions/keeper.js';
 import { quarantined, quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
@@ -15,6 +15,10 @@ import { otelEnvironment } from '../../telemetry/otel-env.js';
 import { join } from 'node:path';
 import type { CliContext } from '../program.js';
 import { sessionService } from './sessions.js';
+import { faultPoint } from '../../faults.js';
+import { claimOwner, liveOwner, releaseOwner } from '../../sessions/owner.js';
+import { existsSync } from 'node:fs';
+import { removeStrayWrites } from '../../fs/stray-writes.js';
 
 const short = (id: string): string => id.slice('paude-'.length);
 
@@ -46,9 +50,11 @@ export async function attach(ctx: CliContext, ref: string | undefined): Promise<
   const dir = sessionDir(paths.sessionsDir, view.id);
   // A session whose paude died (kill -9, a closed terminal) gets its keeper back.
   await ensureKeeper(dir, view.id, ctx.env);
+  faultPoint('attach.keeper-ensured');
   const farewell = await attachTerminal(backend, view.id, { stdin: ctx.stdin, stdout, stderr: ctx.stderr }, { term: ctx.env.TERM ?? 'xterm-256color', sessionDir: dir });
   const after = await backend.inspect(view.id);
   if (farewell === 'detached' || (farewell === undefined && after?.agent === 'running')) {
+    faultPoint('attach.detached');
     ctx.stderr.write(`paude: detached from ${view.id}, which goes on: paude attach ${short(view.id)} to return, paude stop ${short(view.id)} to end it\n`);
     return 0;
   }
@@ -67,13 +73,37 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
   const views = refs.length ? await Promise.all(refs.map((r) => service.find(r))) : [await choose(service, ctx, undefined)];
   const audit = await auditLogFor(ctx);
   for (const view of views) {
-    if (opts.rm) await settle(audit, service, view, 'stopped and removed');
-    const moved = opts.rm ? await service.remove(view) : await service.stop(view, grace);
-    if (!opts.rm) await settle(audit, service, view, 'stopped');
+    const moved = await ending(service, view, async () => {
+      if (opts.rm) {
+        await service.end(view);
+        await settle(audit, service, view, 'stopped and removed');
+        faultPoint('rm.settled');
+        return service.remove(view);
+      }
+      const guarded = await service.stop(view, grace);
+      await settle(audit, service, view, 'stopped');
+      faultPoint('stop.settled');
+      return guarded;
+    });
     if (moved.length) ctx.stderr.write(`paude: ${view.id} had created ${moved.join(', ')} (protected); moved to the quarantine\n`);
     ctx.stdout.write(`${opts.rm ? 'removed' : 'stopped'} ${view.id}\n`);
   }
   await flushSinks(audit);
+}
+
+/**
+ * Ends a session as this command's job: while it runs, the session's keeper leaves recording
+ * the end to it (with how it ended), instead of racing it with "exited".
+ */
+async function ending<T>(service: SessionService, view: SessionView, work: () => Promise<T>): Promise<T> {
+  const dir = sessionDir(service.paths.sessionsDir, view.id);
+  const claimed = existsSync(dir);
+  if (claimed) await claimOwner(dir, 'stopper');
+  try {
+    return await work();
+  } finally {
+    if (claimed) await releaseOwner(dir, 'stopper');
+  }
 }
 
 export async function remove(ctx: CliContext, refs: string[], opts: { force?: boolean; discard?: boolean }): Promise<void> {
@@ -89,8 +119,12 @@ export async function remove(ctx: CliContext, refs: string[], opts: { force?: bo
       const { pullWorkspace } = await import('../../sync/session-sync.js');
       await pullWorkspace(view.backendHandle, view.id, view.record.projectRoot, sessionDir(service.paths.sessionsDir, view.id), service.paths.dataDir, await syncSkip(ctx, view.record.projectRoot), ctx.stderr);
     }
-    await settle(audit, service, view, 'removed');
-    await service.remove(view);
+    await ending(service, view, async () => {
+      await service.end(view);
+      await settle(audit, service, view, 'removed');
+      faultPoint('rm.settled');
+      await service.remove(view);
+    });
     ctx.stdout.write(`removed ${view.id}\n`);
   }
   await flushSinks(audit);
@@ -108,12 +142,15 @@ async function settle(audit: AuditLog | undefined, service: SessionService, view
 
 export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: boolean }): Promise<void> {
   const service = await sessionService(ctx);
-  const { sessions, directories, unreachable } = await service.garbage({ stopped: opts.stopped });
+  const { sessions, directories, unreachable, reached } = await service.garbage({ stopped: opts.stopped });
+  // Nothing answered: nothing can be told garbage from a live session.
+  if (reached === 0 && unreachable[0]) throw new PaudeError(unreachable[0], ExitCode.engine);
   for (const u of unreachable) ctx.stderr.write(`paude: warning: ${u}; its leftovers are kept until it answers\n`);
   const verb = opts.dryRun ? 'would remove' : 'removed';
   const audit = opts.dryRun ? undefined : await auditLogFor(ctx);
   for (const s of sessions) {
     if (!opts.dryRun) await settle(audit, service, s, 'removed by gc');
+    if (!opts.dryRun) faultPoint('gc.settled');
     if (!opts.dryRun) await service.remove(s);
     ctx.stdout.write(`${verb} ${s.id} (${s.status === 'stopped' ? `stopped${s.detail ? `, ${s.detail}` : ''}` : s.detail ?? 'in error'})\n`);
   }
@@ -121,6 +158,8 @@ export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: bo
     if (!opts.dryRun) await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
     ctx.stdout.write(`${verb} ${dir} (metadata of a session that no engine has)\n`);
   }
+  // Half-done writes of paude processes that were killed (never read; not worth a line).
+  if (!opts.dryRun) await removeStrayWrites(service.paths.dataDir);
   if (sessions.length + directories.length === 0) ctx.stdout.write('nothing to remove\n');
   await flushSinks(audit);
 }
@@ -140,8 +179,16 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const files = audit && !backend.remote ? new WorkspaceWatch(audit, id, record.projectRoot, [...resolved.config.isolate, '.claude'], dir) : undefined;
   files?.start();
   // The session's requests and its end go to the audit log when its command ends.
-  await keepSession(backend, record, { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir }, (code) =>
-    settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id)),
+  await keepSession(
+    backend,
+    record,
+    { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir },
+    // A paude stop/rm that is ending the session records its end itself (see ending()).
+    async (code) => {
+      if ((await liveOwner(dir, 'stopper')) !== undefined) return;
+      await settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id));
+    },
+    (line) => ctx.stderr.write(`${new Date().toISOString()} paude: ${line}\n`),
   );
   await relay?.stop();
   await files?.stop();

@@ -1,6 +1,7 @@
 /** paude sessions: every session the engines know of, with what paude remembers about it. */
 import { loadConfig } from '../../config/load-config.js';
 import { SessionService, type SessionView } from '../../sessions/session-service.js';
+import { ExitCode, PaudeError } from '../../errors.js';
 import type { CliContext } from '../program.js';
 
 /** A session as `paude sessions --json` prints it: the view without the handles. */
@@ -14,6 +15,8 @@ export async function sessionService(ctx: CliContext): Promise<SessionService> {
 export async function sessions(ctx: CliContext, opts: { json?: boolean; all?: boolean }): Promise<void> {
   const service = await sessionService(ctx);
   const list = await service.list();
+  // No engine answered at all: "no sessions" would be a guess.
+  if (list.reached === 0 && list.unreachable[0]) throw new PaudeError(list.unreachable[0], ExitCode.engine);
   for (const w of list.warnings) ctx.stderr.write(`paude: warning: ${w}\n`);
   for (const u of list.unreachable) ctx.stderr.write(`paude: warning: ${u}; its sessions are not listed\n`);
   const shown = list.sessions.filter((s) => opts.all || s.status !== 'stopped');
@@ -25,7 +28,7 @@ export async function sessions(ctx: CliContext, opts: { json?: boolean; all?: bo
   const hidden = list.sessions.length - shown.length;
   const more = hidden ? ` (${hidden} stopped: paude sessions --all)` : '';
   if (rows.length === 0) {
-    ctx.stdout.write(`${list.unreachable.length && !list.sessions.length ? 'no container engine answered (see paude doctor)' : 'no sessions'}${more}\n`);
+    ctx.stdout.write(`no sessions${more}\n`);
     return;
   }
   const header = ['ID', 'STATUS', 'BACKEND', 'STARTED', 'WORKSPACE', 'NETWORK', 'BLOCKED', 'TOKENS'];
