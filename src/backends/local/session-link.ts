@@ -34,5 +34,5 @@ export async function removeVolume(engine: Engine, name: string): Promise<void> 
  * agent image's entry point runs): a connection made before the proxy listens waits, up to 30 s.
  */
 export function agentLinkCommand(port: number): string[] {
-  return ['socat', '-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,max-children=600`, `UNIX-CONNECT:${LINK_SOCKET},retry=600,interval=0.05`];
+  return ['socat', '-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,max-children=600,backlog=1024`, `UNIX-CONNECT:${LINK_SOCKET},retry=600,interval=0.05`];
 }
