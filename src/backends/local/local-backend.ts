@@ -7,7 +7,7 @@ import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js'
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
 import { removeSandbox, startSandbox } from './local-sandbox.js';
-import { waitForProxy } from './proxy-container.js';
+import { stopProxy, waitForProxy } from './proxy-container.js';
 import { faultPoint } from '../../faults.js';
 import { PROXY_STATE_MOUNT, ProxyStateDir } from '../../policy/proxy-state.js';
 
@@ -196,23 +196,8 @@ export class LocalBackend implements SessionBackend {
       });
     }
     faultPoint('stop.agent-stopped');
-    // The proxy gets TERM and squid exits at once (shutdown_lifetime 0): it has logged every
-    // request that ended, and the ones the agent's end cut off it logs as it closes them, so the
-    // audit log, which reads the access log next, misses nothing. KILL after 3 s.
-    await Promise.all(
-      containers
-        .filter((c) => c.Labels[LABEL.role] !== 'agent' && c.State === 'running')
-        .map(async (c) => {
-          const container = this.engine.docker.getContainer(c.Id);
-          const ignore = (error: unknown): void => {
-            if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
-          };
-          await container.kill({ signal: 'SIGTERM' }).catch(ignore);
-          const deadline = Date.now() + 3000;
-          while (Date.now() < deadline && (await container.inspect().catch(() => undefined))?.State.Running) await new Promise((r) => setTimeout(r, 25));
-          await container.kill().catch(ignore);
-        }),
-    );
+    // The proxy last, its access log complete (see stopProxy).
+    await Promise.all(containers.filter((c) => c.Labels[LABEL.role] !== 'agent' && c.State === 'running').map((c) => stopProxy(this.engine, c.Id)));
     faultPoint('stop.proxy-stopped');
   }
 

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { PaudeError } from '../../errors.js';
 import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../../policy/proxy-state.js';
-import type { Engine } from '../engine/engine.js';
+import { isHttpStatus, type Engine } from '../engine/engine.js';
 import { LINK_MOUNT } from './session-link.js';
 
 export interface ProxyContainerSpec {
@@ -64,4 +64,34 @@ export async function waitForProxy(engine: Engine, containerId: string, state: P
     if (Date.now() > deadline) throw new PaudeError(`the session proxy did not start within ${timeoutMs / 1000} s; see ${state.cacheLog}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * Stops a session's proxy without losing a line of its access log, quickly: TERM, then KILL as
+ * soon as squid has begun its shutdown ("Preparing for shutdown" in cache.log) and had 50 ms
+ * more. By then it has logged every request that ended (stdio logging writes each line as its
+ * request ends); what its graceful shutdown would add is two seconds of closing modules. Without
+ * a cache log on this host (a remote engine), it waits for squid's own exit, up to 3 s.
+ */
+export async function stopProxy(engine: Engine, containerId: string): Promise<void> {
+  const container = engine.docker.getContainer(containerId);
+  const ignore = (error: unknown): void => {
+    if (!isHttpStatus(error, 304, 404, 409, 500)) throw error;
+  };
+  const info = await container.inspect().catch(() => undefined);
+  if (!info?.State.Running) return;
+  const source = info.Mounts.find((m) => m.Destination === PROXY_STATE_MOUNT && m.Type === 'bind')?.Source;
+  const cacheLog = source ? `${source}/log/cache.log` : undefined;
+  const before = cacheLog ? ((await readFile(cacheLog).catch(() => undefined))?.length ?? 0) : 0;
+  await container.kill({ signal: 'SIGTERM' }).catch(ignore);
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    if (cacheLog && /Preparing for shutdown/.test(((await readFile(cacheLog).catch(() => undefined)) ?? Buffer.alloc(0)).subarray(before).toString('utf8'))) {
+      await new Promise((r) => setTimeout(r, 50));
+      break;
+    }
+    if (!(await container.inspect().catch(() => undefined))?.State.Running) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await container.kill().catch(ignore);
 }
