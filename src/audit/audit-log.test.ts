@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseSince } from '../cli/commands/audit.js';
 import { AUDIT_VERSION, type AuditEvent } from './audit-event.js';
 import { AuditLog } from './audit-log.js';
+import type { AuditPosition } from './audit-reader.js';
 
 const S = 'paude-abc123';
 const line = (sec: number, host: string, decision: 'allow' | 'deny'): string => `${1764230400 + sec}.000 127.0.0.1 GET ${host} 80 ${decision === 'allow' ? 200 : 403} 10 ${decision === 'allow' ? 'TCP_MISS' : 'TCP_DENIED'} ${decision} ${decision === 'allow' ? host : 'not-allowed'} 1\n`;
@@ -47,6 +48,35 @@ describe('AuditLog', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
   });
 
+  it('back-fills requests once when several processes do it at once, while other events rotate the file', async () => {
+    const d = await dir();
+    const access = join(d, 'access.log');
+    await writeFile(access, Array.from({ length: 40 }, (_, i) => line(i, `h${i}.test`, i % 3 ? 'allow' : 'deny')).join(''));
+    // The keeper, paude stop and paude audit (three processes, each with its own AuditLog) settle
+    // the same session at the same moment, while other events are recorded; every write rotates.
+    const limits = { maxBytes: 300, maxFiles: 100 };
+    const logs = [0, 1, 2].map(() => new AuditLog(join(d, 'audit'), limits));
+    const others = Array.from({ length: 6 }, (_, i) => logs[i % 3]?.append([start(`${S}:other${i}`)]));
+    const counts = await Promise.all([...logs.map((l) => l.backfillNetwork(S, access)), ...others]);
+    // One of them recorded the 40 requests; the others found nothing left to record.
+    expect(counts.slice(0, 3).sort()).toEqual([0, 0, 40]);
+    await appendFile(access, line(41, 'late.test', 'deny'));
+    expect((await Promise.all(logs.map((l) => l.backfillNetwork(S, access)))).sort()).toEqual([0, 0, 1]);
+    const { events } = await logs[0]!.read({ session: S });
+    expect(events.filter((e) => e.event === 'network')).toHaveLength(41);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('back-fills a busy session’s 60,000 requests in one go (not a copy of the list per event)', async () => {
+    const d = await dir();
+    const access = join(d, 'access.log');
+    await writeFile(access, Array.from({ length: 60_000 }, (_, i) => line(i, `h${i % 300}.test`, i % 10 ? 'allow' : 'deny')).join(''));
+    const log = new AuditLog(join(d, 'audit'), { maxBytes: 100 * 1024 * 1024, maxFiles: 2 });
+    // Seconds here; each event's append copied every event before it, which took minutes.
+    expect(await log.backfillNetwork(S, access)).toBe(60_000);
+    expect(await log.backfillNetwork(S, access)).toBe(0);
+  }, 30_000);
+
   it('writes a fact with a known id once, keeps files apart per session, and filters on read', async () => {
     const d = await dir();
     const log = new AuditLog(d);
@@ -69,6 +99,30 @@ describe('AuditLog', () => {
     const ids = (await log.read()).events.map((e) => e.id);
     expect(ids.length).toBeGreaterThan(2);
     expect(ids).toEqual([...ids].sort());
+  });
+
+  it('reads only what was written since the last look (paude audit --follow), across rotations and half-written lines', async () => {
+    const d = await dir();
+    const log = new AuditLog(d, { maxBytes: 300, maxFiles: 3 });
+    const ev = (i: number): AuditEvent => ({ ...start(`${S}:e${i}`), ts: `2026-11-27T08:00:${String(i).padStart(2, '0')}.000Z` });
+    const position: AuditPosition = new Map();
+    await log.append([ev(0), ev(1)]);
+    expect((await log.readNew(position)).events.map((e) => e.id)).toEqual([`${S}:e0`, `${S}:e1`]);
+    expect((await log.readNew(position)).events).toEqual([]);
+    // Each of these appends rotates the file: what was current is read to its end first.
+    await log.append([ev(2)]);
+    await log.append([ev(3)]);
+    expect((await readdir(d)).sort()).toEqual([`${S}.1.jsonl`, `${S}.2.jsonl`, `${S}.jsonl`]);
+    expect((await log.readNew(position)).events.map((e) => e.id)).toEqual([`${S}:e2`, `${S}:e3`]);
+    // A line still being written waits for its end, and is then read once.
+    const half = JSON.stringify(ev(4));
+    await appendFile(join(d, `${S}.jsonl`), half.slice(0, 40));
+    expect(await log.readNew(position)).toEqual({ events: [], warnings: [] });
+    await appendFile(join(d, `${S}.jsonl`), `${half.slice(40)}\nnot json\n`);
+    const last = await log.readNew(position, { events: ['session.start'] });
+    expect(last.events.map((e) => e.id)).toEqual([`${S}:e4`]);
+    expect(last.warnings).toEqual([`${join(d, `${S}.jsonl`)}:3: not JSON; skipped`]);
+    expect((await log.readNew(position)).events).toEqual([]);
   });
 
   it('names the file and line of a line that is not an event, and reads the rest', async () => {

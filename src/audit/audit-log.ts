@@ -2,15 +2,15 @@
  * The audit log on disk: DATA/audit/<session>.jsonl for each session's story and
  * DATA/audit/paude.jsonl for what concerns no one session (a global allow), each rotated by
  * size (<name>.1.jsonl is the previous file). Events carry stable ids; facts recorded twice
- * (a back-fill after a crash) are written once. Reading validates every line and names the
- * file and line of any that is not an event.
+ * (a back-fill after a crash, or by two processes at once) are written once. Reading, every
+ * line validated, is audit-reader.ts.
  */
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogFollower } from '../policy/log-follower.js';
 import { parseAccessLine } from '../policy/proxy-event.js';
-import { formatIssue } from '../config/format-issue.js';
-import { AuditEventSchema, AUDIT_VERSION, type AuditEvent, type AuditEventType } from './audit-event.js';
+import { AuditEventSchema, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
+import { auditFile, GLOBAL_STREAM, readAudit, type AuditFilter, type AuditPosition, type AuditRead } from './audit-reader.js';
 import { appendWhole, writeFailure } from '../fs/atomic-write.js';
 
 export interface AuditLimits {
@@ -19,16 +19,9 @@ export interface AuditLimits {
 }
 
 export const DEFAULT_LIMITS: AuditLimits = { maxBytes: 10 * 1024 * 1024, maxFiles: 5 };
-const GLOBAL = 'paude';
 /** A lock older than this was left by a killed process; waiting longer than this takes it anyway. */
 const LOCK_STALE_MS = 5000;
 const LOCK_WAIT_MS = 10_000;
-
-export interface AuditFilter {
-  session?: string;
-  since?: number;
-  events?: readonly AuditEventType[];
-}
 
 export class AuditLog {
   private writing: Promise<void> = Promise.resolve();
@@ -41,34 +34,45 @@ export class AuditLog {
   ) {}
 
   private file(stream: string, generation = 0): string {
-    return join(this.dir, generation === 0 ? `${stream}.jsonl` : `${stream}.${generation}.jsonl`);
+    return auditFile(this.dir, stream, generation);
   }
 
   /** Appends events (each to its session's file); ids already in that file are skipped. */
   append(events: readonly AuditEvent[]): Promise<void> {
-    const work = async (): Promise<void> => {
+    return this.serially(async () => {
       const byStream = new Map<string, AuditEvent[]>();
       for (const e of events) {
-        const stream = e.session_id || GLOBAL;
-        byStream.set(stream, [...(byStream.get(stream) ?? []), AuditEventSchema.parse(e)]);
+        const stream = e.session_id || GLOBAL_STREAM;
+        const list = byStream.get(stream) ?? [];
+        byStream.set(stream, list);
+        list.push(AuditEventSchema.parse(e));
       }
-      await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-        throw writeFailure(this.dir, error);
-      });
-      for (const [stream, list] of byStream) {
-        await this.locked(stream, async () => {
-          const known = await this.ids(stream);
-          const fresh = list.filter((e) => !known.has(e.id));
-          if (fresh.length === 0) return;
-          await this.rotate(stream);
-          // Whole lines or nothing (a full disk): a half line would hide the events after it.
-          await appendWhole(this.file(stream), fresh.map((e) => JSON.stringify(e)).join('\n') + '\n');
-        });
-      }
-    };
-    // One writer at a time in this process: a line is never interleaved with another.
-    this.writing = this.writing.then(work, work).then(() => this.afterAppend?.());
+      await this.makeDir();
+      for (const [stream, list] of byStream) await this.locked(stream, () => this.write(stream, list));
+      return true;
+    });
+  }
+
+  /** One writer at a time in this process: a line is never interleaved with another. */
+  private serially(work: () => Promise<boolean>): Promise<void> {
+    this.writing = this.writing.then(work, work).then((wrote) => void (wrote && this.afterAppend?.()));
     return this.writing;
+  }
+
+  private async makeDir(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw writeFailure(this.dir, error);
+    });
+  }
+
+  /** Writes the events the stream's current file does not hold yet (its lock held). */
+  private async write(stream: string, list: readonly AuditEvent[]): Promise<void> {
+    const known = await this.ids(stream);
+    const fresh = list.filter((e) => !known.has(e.id));
+    if (fresh.length === 0) return;
+    await this.rotate(stream);
+    // Whole lines or nothing (a full disk): a half line would hide the events after it.
+    await appendWhole(this.file(stream), fresh.map((e) => JSON.stringify(e)).join('\n') + '\n');
   }
 
   /**
@@ -133,28 +137,52 @@ export class AuditLog {
    * once, also after paude was not running (a detached session, a crash). Returns how many.
    */
   async backfillNetwork(session: string, accessLog: string): Promise<number> {
-    const last = await this.networkCursor(session);
-    const events: AuditEvent[] = [];
-    // From the start of the last recorded line (a line boundary), that line itself skipped.
-    const follower = new LogFollower(accessLog, (lines) => {
-      for (const l of lines) {
-        if (l.offset <= last) continue;
-        const e = parseAccessLine(l.line, session, l.offset);
-        if (!e || e.host === '-') continue;
-        events.push({
-          v: AUDIT_VERSION,
-          id: `${session}:net:${e.offset}`,
-          ts: new Date(e.time).toISOString(),
-          session_id: session,
-          event: 'network',
-          source: 'proxy',
-          data: { host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule, status: e.status, bytes: e.bytes, offset: e.offset },
-        });
-      }
-    }, Math.max(0, last));
-    await follower.poll();
-    if (events.length) await this.append(events);
-    return events.length;
+    return this.backfill(session, 'network', async (last) => {
+      const events: AuditEvent[] = [];
+      // From the start of the last recorded line (a line boundary), that line itself skipped.
+      const follower = new LogFollower(accessLog, (lines) => {
+        for (const l of lines) {
+          if (l.offset <= last) continue;
+          const e = parseAccessLine(l.line, session, l.offset);
+          if (!e || e.host === '-') continue;
+          events.push({
+            v: AUDIT_VERSION,
+            id: `${session}:net:${e.offset}`,
+            ts: new Date(e.time).toISOString(),
+            session_id: session,
+            event: 'network',
+            source: 'proxy',
+            data: { host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule, status: e.status, bytes: e.bytes, offset: e.offset },
+          });
+        }
+      }, Math.max(0, last));
+      await follower.poll();
+      return events;
+    });
+  }
+
+  /**
+   * Records what a source holds after the last event of this kind recorded (its cursor). The
+   * events are gathered outside the session's lock; under it the cursor is read again and only
+   * what lies beyond it is written. So back-fills that run at once in several processes (the
+   * keeper, paude stop, paude audit) record each fact once, also when the file was rotated
+   * between one's reading and another's writing, and the lock is held for the writing only.
+   */
+  private async backfill(session: string, event: 'network' | 'command', collect: (cursor: number) => Promise<AuditEvent[]>): Promise<number> {
+    const events = (await collect(await this.networkCursor(session, event))).map((e) => AuditEventSchema.parse(e));
+    if (events.length === 0) return 0;
+    let count = 0;
+    await this.serially(async () => {
+      await this.makeDir();
+      await this.locked(session, async () => {
+        const cursor = await this.networkCursor(session, event);
+        const fresh = events.filter((e) => sourceOffset(e) > cursor);
+        count = fresh.length;
+        if (count) await this.write(session, fresh);
+      });
+      return count > 0;
+    });
+    return count;
   }
 
   /**
@@ -162,51 +190,7 @@ export class AuditLog {
    * agent's home), exactly once, from where the last recorded one ended. Returns how many.
    */
   async backfillHooks(session: string, spool: Buffer): Promise<number> {
-    const last = await this.networkCursor(session, 'command');
-    const events: AuditEvent[] = [];
-    const started = new Map<string, number>();
-    let offset = 0;
-    for (const line of spool.toString('utf8').split('\n')) {
-      const at = offset;
-      offset += Buffer.byteLength(line) + 1;
-      if (!line.trim()) continue;
-      let entry: { phase?: unknown; at?: unknown; event?: Record<string, unknown> | null };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        continue; // cut short (an event over the hook's size limit)
-      }
-      const ev = entry.event ?? {};
-      const id = typeof ev.tool_use_id === 'string' ? ev.tool_use_id : undefined;
-      const time = typeof entry.at === 'number' ? entry.at : Date.now();
-      if (entry.phase === 'pre' && id) started.set(id, time);
-      if (at <= last) continue;
-      if (entry.phase !== 'pre' && entry.phase !== 'post') continue;
-      const tool = typeof ev.tool_name === 'string' ? ev.tool_name : 'unknown';
-      const input = (ev.tool_input ?? {}) as Record<string, unknown>;
-      const what = typeof input.command === 'string' ? input.command : typeof input.file_path === 'string' ? input.file_path : JSON.stringify(input);
-      const response = (ev.tool_response ?? {}) as Record<string, unknown>;
-      const began = id ? started.get(id) : undefined;
-      events.push({
-        v: AUDIT_VERSION,
-        id: `${session}:hook:${at}`,
-        ts: new Date(time).toISOString(),
-        session_id: session,
-        event: 'command',
-        source: 'agent-hook',
-        data: {
-          phase: entry.phase,
-          tool,
-          what: what.length > 500 ? `${what.slice(0, 500)}…` : what,
-          ...(id ? { tool_use_id: id } : {}),
-          ...(entry.phase === 'post' && began !== undefined ? { duration_ms: Math.max(0, time - began) } : {}),
-          ...(entry.phase === 'post' && (response.interrupted === true || response.is_error === true) ? { failed: true } : {}),
-          offset: at,
-        },
-      });
-    }
-    if (events.length) await this.append(events);
-    return events.length;
+    return this.backfill(session, 'command', (last) => Promise.resolve(hookEvents(session, spool, last)));
   }
 
   /** The sessions the log has a story of (ended ones too). */
@@ -216,54 +200,77 @@ export class AuditLog {
   }
 
   async has(session: string, id: string): Promise<boolean> {
-    return (await this.ids(session || GLOBAL)).has(id);
+    return (await this.ids(session || GLOBAL_STREAM)).has(id);
   }
 
   /** Whether the event is in any of the stream's files (the current one or a rotated one). */
   async hasEver(session: string, id: string): Promise<boolean> {
     for (let g = 0; g < this.limits.maxFiles; g++) {
-      const text = await readFile(this.file(session || GLOBAL, g), 'utf8').catch(() => '');
+      const text = await readFile(this.file(session || GLOBAL_STREAM, g), 'utf8').catch(() => '');
       if (text.includes(`"id":${JSON.stringify(id)}`)) return true;
     }
     return false;
   }
 
   /** Events matching the filter, oldest first, with a warning for each line that is not one. */
-  async read(filter: AuditFilter = {}): Promise<{ events: AuditEvent[]; warnings: string[] }> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    const streams = new Set(names.map((n) => /^(.+?)(?:\.[0-9]+)?\.jsonl$/.exec(n)?.[1]).filter((s): s is string => s !== undefined));
-    const events: AuditEvent[] = [];
-    const warnings: string[] = [];
-    for (const stream of streams) {
-      if (filter.session && stream !== filter.session && stream !== GLOBAL) continue;
-      for (let g = this.limits.maxFiles - 1; g >= 0; g--) {
-        const file = this.file(stream, g);
-        const text = await readFile(file, 'utf8').catch(() => undefined);
-        if (text === undefined) continue;
-        text.split('\n').forEach((line, i) => {
-          if (!line.trim()) return;
-          let data: unknown;
-          try {
-            data = JSON.parse(line);
-          } catch {
-            warnings.push(`${file}:${i + 1}: not JSON; skipped`);
-            return;
-          }
-          const parsed = AuditEventSchema.safeParse(data);
-          if (!parsed.success) {
-            const issue = parsed.error.issues[0];
-            warnings.push(`${issue ? formatIssue(`${file}:${i + 1}`, issue, AuditEventSchema) : `${file}:${i + 1}`}; skipped`);
-            return;
-          }
-          const e = parsed.data;
-          if (filter.session && e.session_id !== filter.session && !(stream === GLOBAL && e.event === 'policy.change' && e.data.sessions.includes(filter.session))) return;
-          if (filter.since !== undefined && Date.parse(e.ts) < filter.since) return;
-          if (filter.events?.length && !filter.events.includes(e.event)) return;
-          events.push(e);
-        });
-      }
-    }
-    events.sort((a, b) => a.ts.localeCompare(b.ts));
-    return { events, warnings };
+  read(filter: AuditFilter = {}): Promise<AuditRead> {
+    return readAudit(this.dir, this.limits.maxFiles, filter);
   }
+
+  /** The same, of what was written since `position` (empty: everything), which it advances. */
+  readNew(position: AuditPosition, filter: AuditFilter = {}): Promise<AuditRead> {
+    return readAudit(this.dir, this.limits.maxFiles, filter, position);
+  }
+}
+
+/** Where the line an event was read from starts in its source (access log, hook spool). */
+function sourceOffset(e: AuditEvent): number {
+  return e.event === 'network' || e.event === 'command' ? e.data.offset : -1;
+}
+
+/** The tool uses in a hook spool after the one recorded last (which starts at `last`). */
+function hookEvents(session: string, spool: Buffer, last: number): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  const started = new Map<string, number>();
+  let offset = 0;
+  for (const line of spool.toString('utf8').split('\n')) {
+    const at = offset;
+    offset += Buffer.byteLength(line) + 1;
+    if (!line.trim()) continue;
+    let entry: { phase?: unknown; at?: unknown; event?: Record<string, unknown> | null };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // cut short (an event over the hook's size limit)
+    }
+    const ev = entry.event ?? {};
+    const id = typeof ev.tool_use_id === 'string' ? ev.tool_use_id : undefined;
+    const time = typeof entry.at === 'number' ? entry.at : Date.now();
+    if (entry.phase === 'pre' && id) started.set(id, time);
+    if (at <= last) continue;
+    if (entry.phase !== 'pre' && entry.phase !== 'post') continue;
+    const tool = typeof ev.tool_name === 'string' ? ev.tool_name : 'unknown';
+    const input = (ev.tool_input ?? {}) as Record<string, unknown>;
+    const what = typeof input.command === 'string' ? input.command : typeof input.file_path === 'string' ? input.file_path : JSON.stringify(input);
+    const response = (ev.tool_response ?? {}) as Record<string, unknown>;
+    const began = id ? started.get(id) : undefined;
+    events.push({
+      v: AUDIT_VERSION,
+      id: `${session}:hook:${at}`,
+      ts: new Date(time).toISOString(),
+      session_id: session,
+      event: 'command',
+      source: 'agent-hook',
+      data: {
+        phase: entry.phase,
+        tool,
+        what: what.length > 500 ? `${what.slice(0, 500)}…` : what,
+        ...(id ? { tool_use_id: id } : {}),
+        ...(entry.phase === 'post' && began !== undefined ? { duration_ms: Math.max(0, time - began) } : {}),
+        ...(entry.phase === 'post' && (response.interrupted === true || response.is_error === true) ? { failed: true } : {}),
+        offset: at,
+      },
+    });
+  }
+  return events;
 }

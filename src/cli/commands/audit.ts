@@ -1,6 +1,7 @@
 /** paude audit [SESSION] [--since] [--event TYPE] [--follow] [--json]: the sessions' stories. */
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../audit/audit-event.js';
 import { flushSinks, openAuditLog, settleSession } from '../../audit/audit-service.js';
+import type { AuditPosition } from '../../audit/audit-reader.js';
 import { loadConfig } from '../../config/load-config.js';
 import { PaudeError, UsageError } from '../../errors.js';
 import { quote } from '../../policy/network-entry.js';
@@ -65,27 +66,29 @@ export async function audit(ctx: CliContext, ref: string | undefined, flags: Aud
   const catchUp = async (): Promise<void> => {
     for (const r of records) if (!session || r.id === session) await settleSession(log, resolved.paths, r.id).catch(() => undefined);
   };
-  const seen = new Set<string>();
+  const filter = { ...(session ? { session } : {}), ...(since !== undefined ? { since } : {}), ...(events.length ? { events: events as AuditEventType[] } : {}) };
+  // Following, each look reads only what the files gained since the last one (a busy log is
+  // not parsed again and again), rotations included.
+  const position: AuditPosition = new Map();
   const print = async (): Promise<void> => {
     await catchUp();
-    const read = await log.read({ ...(session ? { session } : {}), ...(since !== undefined ? { since } : {}), ...(events.length ? { events: events as AuditEventType[] } : {}) });
-    for (const w of read.warnings) {
-      if (seen.has(w)) continue;
-      seen.add(w);
-      ctx.stderr.write(`paude: warning: ${w}\n`);
-    }
-    for (const e of read.events) {
-      if (seen.has(e.id)) continue;
-      seen.add(e.id);
-      ctx.stdout.write(flags.json ? `${JSON.stringify(e)}\n` : `${e.ts}  ${(e.session_id || '-').padEnd(12)}  ${e.event.padEnd(13)}  ${e.source.padEnd(5)}  ${describe(e)}\n`);
-    }
+    const read = flags.follow ? await log.readNew(position, filter) : await log.read(filter);
+    for (const w of read.warnings) ctx.stderr.write(`paude: warning: ${w}\n`);
+    for (const e of read.events) ctx.stdout.write(flags.json ? `${JSON.stringify(e)}\n` : `${e.ts}  ${(e.session_id || '-').padEnd(12)}  ${e.event.padEnd(13)}  ${e.source.padEnd(5)}  ${describe(e)}\n`);
   };
   await print();
   if (!flags.follow) return flushSinks(log);
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => void print().catch(() => undefined), 500);
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    // The next look half a second after the last one ended: slow looks never overlap.
+    const next = (): void => {
+      timer = setTimeout(() => void print().catch(() => undefined).finally(() => stopped || next()), 500);
+    };
+    next();
     const stop = (): void => {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       resolve();
     };
     process.once('SIGINT', stop);
