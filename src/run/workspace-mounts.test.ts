@@ -88,6 +88,15 @@ describe('workspaceLayout: protected paths', () => {
     expect(layout.watched).toContain('missing/dir/x');
   });
 
+  it('binds nothing below a symlinked directory, neither the directories on the way nor the protected path', async () => {
+    await mkdir(join(base, 'outside', 'x'), { recursive: true });
+    await writeFile(join(base, 'outside', 'x', 'y'), 'host file');
+    await symlink(join(base, 'outside'), join(root, 'evil'));
+    const layout = workspaceLayout(root, ['evil/x/y'], []);
+    expect(layout.mounts.map(toBind).filter((b) => b.includes('evil') || b.includes('outside'))).toEqual([]);
+    expect(layout.watched).not.toContain('evil/x/y');
+  });
+
   it('binds no directory that is a symlink (the bind would follow it out of the workspace)', async () => {
     await mkdir(join(base, 'elsewhere', 'hooks'), { recursive: true });
     await symlink(join(base, 'elsewhere'), join(root, '.git'));

@@ -40,7 +40,13 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
     if (seen.has(path)) continue;
     seen.add(path);
     if (!inside(root, path)) continue;
-    for (const dir of between(root, path)) if (isDirectory(dir)) anchors.add(dir);
+    // The directories on the way, up to the first that is not a real one: a bind through a
+    // symlink would mount (read-write, for these) whatever it points at outside the workspace.
+    const dirs = between(root, path);
+    const firstOther = dirs.findIndex((d) => !isDirectory(d));
+    const real = firstOther === -1 ? dirs : dirs.slice(0, firstOther);
+    for (const dir of real) anchors.add(dir);
+    if (dirs.slice(real.length).some(isSymlink)) continue;
     if (rel === '.claude') {
       if (isDirectory(path)) claudeDir = path;
       else watched.push(rel);
@@ -74,6 +80,14 @@ function between(root: string, path: string): string[] {
 function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep);
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(path: string): boolean {
