@@ -5,17 +5,9 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from './process-alive.js';
 
 const TMP = /\.([0-9]+)\.[0-9a-f]{8}\.tmp$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The stray temporary files under `root` (a few levels deep: the data directory's layout). */
 export async function strayWrites(root: string, depth = 4): Promise<string[]> {
@@ -25,7 +17,7 @@ export async function strayWrites(root: string, depth = 4): Promise<string[]> {
     const path = join(root, e.name);
     if (e.isDirectory() && depth > 0) out.push(...(await strayWrites(path, depth - 1)));
     const pid = TMP.exec(e.name)?.[1];
-    if (e.isFile() && pid !== undefined && !alive(Number(pid))) out.push(path);
+    if (e.isFile() && pid !== undefined && !processAlive(Number(pid))) out.push(path);
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { processAlive } from '../fs/process-alive.js';
 
 /**
  * starter, keeper, stopper (a paude stop/rm ending the session: it records the end, the keeper
@@ -26,15 +27,6 @@ function processStart(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return process.platform === 'linux' ? undefined : '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -58,7 +50,7 @@ export async function liveOwner(sessionDir: string, role: OwnerRole): Promise<nu
   }
   if (!parsed.success) return undefined;
   const { pid, started } = parsed.data;
-  if (!alive(pid)) return undefined;
+  if (!processAlive(pid)) return undefined;
   const now = processStart(pid);
   return now === undefined || (started !== '' && now !== started) ? undefined : pid;
 }
