@@ -73,6 +73,20 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(r.code, r.stderr).toBe(7);
   });
 
+  it('starts the command only once the proxy port listens in the agent, so its first request is answered', async () => {
+    // Read first thing: the kernel's listening sockets (state 0A) at the moment the command starts.
+    const script = 'cat /proc/net/tcp; curl -s -o /dev/null -w "status=%{http_code}\\n" -x http://127.0.0.1:3128 http://nowhere.test/';
+    // Four sessions at once: the race this guards against was lost about one start in four. (No
+    // API key: the agent would wait for its secrets, which gives the listeners time anyway.)
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runPaude(['--shell', '--', 'sh', '-c', script], { cwd: ws, env })));
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      const listening = [...r.stdout.matchAll(/^\s*\d+: 0100007F:([0-9A-F]{4}) 00000000:0000 0A /gm)].map((m) => parseInt(m[1] ?? '', 16));
+      expect(listening).toContain(3128);
+      expect(r.stdout).toContain('status=403');
+    }
+  });
+
   it('runs an interactive shell in a real terminal: echo, resize, exit code', async () => {
     const run = runInPty(['--shell'], { cwd: ws, env, cols: 100, rows: 30 });
     try {
