@@ -30,6 +30,17 @@ describe('runCli: regressions', () => {
     expect(await run(['allow', '-\u001b[2J\u0085'])).toEqual({ code: ExitCode.usage, stderr: "paude: unknown option '-\\u001b[2J\\u0085'\n" });
   });
 
+  it('quotes a bad option value with a newline or an escape, so the message stays one line', async () => {
+    const bad = '1\nhttp_access allow all\u001b[2J';
+    const shown = '"1\\nhttp_access allow all\\u001b[2J"';
+    for (const argv of [['stop', '--time', bad, 'paude-abc123'], ['audit', '--since', bad], ['audit', '--event', bad], ['approve', 'x', '--scope', bad]]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(ExitCode.usage);
+      expect(r.stderr, argv.join(' ')).toContain(shown);
+      expect(r.stderr.split('\n'), argv.join(' ')).toHaveLength(2);
+    }
+  });
+
   it('keeps the "did you mean" suggestion on the same line as the error', async () => {
     expect(await run(['allow', '--sesion', 'x'])).toEqual({ code: ExitCode.usage, stderr: "paude: unknown option '--sesion' (Did you mean --session?)\n" });
   });

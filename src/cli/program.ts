@@ -279,20 +279,21 @@ function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
     return ExitCode.usage;
   }
   if (error instanceof PaudeError) {
-    ctx.stderr.write(`paude: ${error.message}\n`);
+    ctx.stderr.write(`paude: ${oneLine(error.message)}\n`);
     if (debug && error.stack) ctx.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  ctx.stderr.write(`paude: unexpected error: ${message}${debug ? '' : ' (run again with --debug for details)'}\n`);
+  ctx.stderr.write(`paude: unexpected error: ${oneLine(message)}${debug ? '' : ' (run again with --debug for details)'}\n`);
   if (debug && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
   return ExitCode.failure;
 }
 
 /**
- * A commander error as one line. Commander quotes what was typed as it is (a typed newline or
+ * An error message as one line. Commander quotes what was typed as it is (a typed newline or
  * escape would split the message or reach the terminal raw) and puts "(Did you mean ...?)" on
- * a line of its own, which joins the first here.
+ * a line of its own, which joins the first here. paude's own messages quote what they repeat
+ * (quote()); this is the backstop for any that does not, and for a library's message.
  */
 function oneLine(message: string): string {
   const joined = message.replace(/\n$/, '').replace(/\n(\(Did you mean [^\n]*\))$/, ' $1');

@@ -4,6 +4,7 @@
  * to rely on), and our archives are tiny, flat and must be byte-for-byte deterministic.
  */
 import { PaudeError } from '../errors.js';
+import { quote } from '../policy/network-entry.js';
 
 /** The Containerfile's name inside the context (passed to the engine as `dockerfile`). */
 export const CONTAINERFILE_NAME = 'Containerfile';
@@ -43,7 +44,7 @@ export function contextEntries(containerfile: string, files: Record<string, stri
     for (let i = 1; i < parts.length; i++) directories.add(parts.slice(0, i).join('/'));
   }
   const clash = paths.find((path) => directories.has(path));
-  if (clash !== undefined) throw new PaudeError(`The build context path "${clash}" is both a file and a directory.`);
+  if (clash !== undefined) throw new PaudeError(`The build context path ${quote(clash)} is both a file and a directory.`);
   const entries: ContextEntry[] = [...directories].sort().map((path) => ({ path, type: 'directory', mode: 0o755, content: Buffer.alloc(0) }));
   entries.push({ path: CONTAINERFILE_NAME, type: 'file', mode: 0o644, content: Buffer.from(containerfile, 'utf8') });
   for (const path of paths) {
@@ -72,7 +73,7 @@ export function checkContextPath(path: string): void {
                 ? 'has an empty or "." segment'
                 : undefined;
   if (problem !== undefined) {
-    throw new PaudeError(`The build context path "${path}" ${problem}: use a relative path inside the context.`);
+    throw new PaudeError(`The build context path ${quote(path)} ${problem}: use a relative path inside the context.`);
   }
 }
 
@@ -99,7 +100,7 @@ function tarHeader(entry: ContextEntry): Buffer {
   octal(header, 136, 12, Math.floor(entry.mtime ?? MTIME));
   header.write(entry.type === 'file' ? '0' : entry.type === 'directory' ? '5' : '2', 156, 1, 'latin1');
   if (entry.type === 'symlink') {
-    if (Buffer.byteLength(entry.linkTarget ?? '') > 100) throw new PaudeError(`The symlink target of "${entry.path}" is longer than a tar archive allows (100 bytes).`);
+    if (Buffer.byteLength(entry.linkTarget ?? '') > 100) throw new PaudeError(`The symlink target of ${quote(entry.path)} is longer than a tar archive allows (100 bytes).`);
     header.write(entry.linkTarget ?? '', 157, 100, 'utf8');
   }
   header.write('ustar\u000000', 257, 8, 'latin1');
@@ -119,7 +120,7 @@ function splitName(path: string): [string, string] {
     const name = path.slice(cut + 1);
     if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100 && name !== '') return [prefix, name];
   }
-  throw new PaudeError(`The build context path "${path}" is too long for a tar archive: shorten it.`);
+  throw new PaudeError(`The build context path ${quote(path)} is too long for a tar archive: shorten it.`);
 }
 
 function octal(header: Buffer, offset: number, width: number, value: number): void {

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { ExitCode, PaudeError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { quote } from '../policy/network-entry.js';
 
 const run = promisify(execFile);
 const PACKAGE = '@anthropic-ai/claude-code';
@@ -71,7 +72,7 @@ export async function resolveClaudeCode(cacheDir: string, wanted: string | undef
 }
 
 function checkVersion(v: string): string {
-  if (!VERSION.test(v)) throw new PaudeError(`image.claudeVersion "${v}" is not a version such as 2.1.0 (or "latest")`, ExitCode.config);
+  if (!VERSION.test(v)) throw new PaudeError(`image.claudeVersion ${quote(v)} is not a version such as 2.1.0 (or "latest")`, ExitCode.config);
   return v;
 }
 

@@ -61,7 +61,7 @@ export function grpcSender(endpoint: string, headers: Record<string, string>): S
   let grpc: typeof Grpc | undefined;
   const identity = (b: Buffer): Buffer => b;
   const send = async (e: Export): Promise<Outcome> => {
-    if (!/^application\/(x-)?protobuf/.test(e.contentType)) return 'refused';
+    if (!/^application\/(x-)?protobuf/i.test(e.contentType)) return 'refused';
     grpc ??= await import('@grpc/grpc-js');
     const g = grpc;
     client ??= new g.Client(url.host, url.protocol === 'https:' ? g.credentials.createSsl() : g.credentials.createInsecure());

@@ -183,11 +183,15 @@ describe('OtlpRelay', () => {
     expect(await post(relay.socket, '/v1/metrics', bad, headers)).toBe(200);
     expect(await post(relay.socket, '/v1/metrics', good, headers)).toBe(200);
     expect(await post(relay.socket, '/v1/metrics', Buffer.from('x'), { ...headers, 'content-encoding': 'br' })).toBe(415);
+    // Media types and codings are case-insensitive.
+    const loud = gzipSync(await encodeMetricsRequest(tokens([['input', 4]]) as object));
+    expect(await post(relay.socket, '/v1/metrics', loud, { 'content-type': 'Application/X-Protobuf', 'content-encoding': 'GZIP' })).toBe(200);
     await relay.stop();
-    expect(relay.totals().output).toBe(9);
+    expect(relay.totals()).toMatchObject({ input: 4, output: 9 });
     expect(received.map((r) => [r.path, r.type, r.encoding])).toEqual([
       ['/v1/metrics', 'application/x-protobuf', 'gzip'],
       ['/v1/metrics', 'application/x-protobuf', 'gzip'],
+      ['/v1/metrics', 'Application/X-Protobuf', 'gzip'],
     ]);
     expect(received[1]?.body.equals(good)).toBe(true);
   });

@@ -180,8 +180,11 @@ export class OtlpRelay {
       chunks.push(chunk as Buffer);
     }
     const body = Buffer.concat(chunks);
+    // Media types and content codings are case-insensitive (RFC 9110): GZIP is gzip. What is
+    // forwarded keeps the sender's spelling.
     const contentType = req.headers['content-type'] ?? 'application/json';
-    const encoding = req.headers['content-encoding'];
+    const type = contentType.toLowerCase();
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
     let raw = body;
     if (encoding === 'gzip') {
       try {
@@ -194,13 +197,13 @@ export class OtlpRelay {
       res.writeHead(415).end();
       return;
     }
-    if (signal === 'metrics') await this.count(raw, contentType);
+    if (signal === 'metrics') await this.count(raw, type);
     if (this.sender) {
       this.queue.push({ signal: signal as OtlpSignal, body, raw, contentType, ...(encoding && encoding !== 'identity' ? { encoding } : {}) });
       if (this.queue.length > MAX_QUEUE) this.queue.shift();
       void this.flush();
     }
-    res.writeHead(200, { 'content-type': contentType.startsWith('application/json') ? 'application/json' : 'application/x-protobuf' }).end(contentType.startsWith('application/json') ? '{}' : '');
+    res.writeHead(200, { 'content-type': type.startsWith('application/json') ? 'application/json' : 'application/x-protobuf' }).end(type.startsWith('application/json') ? '{}' : '');
   }
 
   /** Adds an export to the totals; what cannot be decoded is forwarded as it came, not counted. */

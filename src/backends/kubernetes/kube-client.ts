@@ -6,6 +6,7 @@
  */
 import type * as K8s from '@kubernetes/client-node';
 import { ExitCode, PaudeError } from '../../errors.js';
+import { quote } from '../../policy/network-entry.js';
 
 export interface KubeTarget {
   /** A kubeconfig file; default: KUBECONFIG, then ~/.kube/config (client-node's rules). */
@@ -37,7 +38,7 @@ export async function connectKubernetes(target: KubeTarget, env: NodeJS.ProcessE
   }
   if (target.context) {
     if (!config.getContexts().some((c) => c.name === target.context)) {
-      throw new PaudeError(`the kubeconfig has no context "${target.context}" (it has: ${config.getContexts().map((c) => c.name).join(', ') || 'none'}); use one of those with --context`, ExitCode.engine);
+      throw new PaudeError(`the kubeconfig has no context ${quote(target.context)} (it has: ${config.getContexts().map((c) => c.name).join(', ') || 'none'}); use one of those with --context`, ExitCode.engine);
     }
     config.setCurrentContext(target.context);
   }

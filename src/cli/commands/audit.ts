@@ -20,7 +20,7 @@ export function parseSince(text: string, now = Date.now()): number {
   const rel = /^([0-9]+)(s|m|h|d)$/.exec(text);
   if (rel) return now - Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's' | 'm' | 'h' | 'd'];
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new UsageError(`--since expects a duration (30s, 15m, 2h, 7d) or a date/time (2026-11-27T08:00), not "${text}"`);
+  if (Number.isNaN(at)) throw new UsageError(`--since expects a duration (30s, 15m, 2h, 7d) or a date/time (2026-11-27T08:00), not ${quote(text)}`);
   return at;
 }
 
@@ -55,7 +55,7 @@ export function pickSession(ref: string, ids: string[]): string {
 
 export async function audit(ctx: CliContext, ref: string | undefined, flags: AuditFlags): Promise<void> {
   const events = (flags.event ?? []).flatMap((e) => e.split(',')).filter(Boolean);
-  for (const e of events) if (!AUDIT_EVENT_TYPES.includes(e as AuditEventType)) throw new UsageError(`--event ${e}: expected one of ${AUDIT_EVENT_TYPES.join(', ')}`);
+  for (const e of events) if (!AUDIT_EVENT_TYPES.includes(e as AuditEventType)) throw new UsageError(`--event ${quote(e)}: expected one of ${AUDIT_EVENT_TYPES.join(', ')}`);
   const since = flags.since ? parseSince(flags.since) : undefined;
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
   const log = openAuditLog(resolved);

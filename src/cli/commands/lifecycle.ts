@@ -19,6 +19,7 @@ import { faultPoint } from '../../faults.js';
 import { claimOwner, liveOwner, releaseOwner } from '../../sessions/owner.js';
 import { existsSync } from 'node:fs';
 import { removeStrayWrites } from '../../fs/stray-writes.js';
+import { quote } from '../../policy/network-entry.js';
 
 const short = (id: string): string => id.slice('paude-'.length);
 
@@ -68,7 +69,7 @@ export async function attach(ctx: CliContext, ref: string | undefined): Promise<
 
 export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean; time?: string }): Promise<void> {
   const grace = opts.time === undefined ? 5 : Number(opts.time);
-  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--time expects seconds (a number >= 0), not "${opts.time}"`);
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--time expects seconds (a number >= 0), not ${quote(opts.time)}`);
   const service = await sessionService(ctx);
   const views = refs.length ? await Promise.all(refs.map((r) => service.find(r))) : [await choose(service, ctx, undefined)];
   const audit = await auditLogFor(ctx);

@@ -13,6 +13,7 @@ import type { CliContext } from '../program.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { flushSinks, openAuditLog, recordApproval, recordPolicyChange } from '../../audit/audit-service.js';
 import { loadConfig } from '../../config/load-config.js';
+import { quote } from '../../policy/network-entry.js';
 
 export interface ScopeFlags {
   session?: string;
@@ -156,7 +157,7 @@ export async function approvals(ctx: CliContext, opts: { json?: boolean; watch?:
 
 export async function approve(ctx: CliContext, id: string, opts: { scope?: string; deny?: boolean }): Promise<void> {
   const scope = opts.scope ?? 'once';
-  if (!['once', 'session', 'project', 'global'].includes(scope)) throw new UsageError(`--scope must be once, session, project or global, not "${scope}"`);
+  if (!['once', 'session', 'project', 'global'].includes(scope)) throw new UsageError(`--scope must be once, session, project or global, not ${quote(scope)}`);
   const { records, paths } = await sessions(ctx);
   for (const r of records) {
     const broker = new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id);
@@ -176,7 +177,7 @@ export async function approve(ctx: CliContext, id: string, opts: { scope?: strin
     ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.host}:${held.port} for ${r.id} (${scope})\n`);
     return;
   }
-  throw new UsageError(`no held request ${id} in any running session (it may have timed out); see paude approvals`);
+  throw new UsageError(`no held request ${quote(id)} in any running session (it may have timed out); see paude approvals`);
 }
 
 /** The audit log of the global configuration (audit.sinks), if it has a file sink. */
