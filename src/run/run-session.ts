@@ -125,7 +125,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   // What never comes back from a remote session's copy of the workspace.
   const remoteSkip = neverSyncedBack(config);
   const quarantine = join(paths.dataDir, 'quarantine', id);
-  const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine);
+  const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine, layout.gitModules);
   guard.start();
   // The session's story (audit): its start, its end, and the proxy's requests, recorded from
   // the access log before the session's directory (and that log) goes.
@@ -143,7 +143,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     }
     await flushSinks(audit);
     await backend.remove(id).catch(() => undefined);
-    await rm(sessionDir, { recursive: true, force: true });
+    await rm(sessionDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     const moved = await guard.stop();
     if (moved.length > 0) {
       o.stdio.stderr.write(
@@ -230,6 +230,7 @@ export async function runSession(o: RunOptions): Promise<number> {
       command,
       tmux: inTmux,
       watched: layout.watched,
+      gitModules: layout.gitModules,
       policy: {
         mode: policy.mode,
         approvalTimeoutSeconds: policy.approvalTimeoutSeconds,

@@ -36,7 +36,7 @@ export async function keepSession(
 ): Promise<void> {
   await claimOwner(dirs.sessionDir, 'keeper');
   faultPoint('keeper.claimed');
-  const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id));
+  const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id), record.gitModules);
   guard.start();
   // Terminals whose paude died stay attached in the container until detached (clients.ts).
   const reaper = setInterval(() => void reapClients(backend, record.id, dirs.sessionDir).catch(() => undefined), 2000);
@@ -83,7 +83,14 @@ export async function ensureKeeper(sessionDir: string, id: string, env: NodeJS.P
     const child = spawn(process.execPath, [main, '_keeper', id], { detached: true, stdio: ['ignore', log, log], env });
     child.unref();
     // Claimed here too, so that a second `paude attach` right after this one does not start another.
-    if (child.pid) await claimOwner(sessionDir, 'keeper', child.pid);
+    // A keeper that cannot be recorded (a full disk) is ended at once: the start that spawned it
+    // fails and removes the session, which the keeper would otherwise go on writing into.
+    if (child.pid) {
+      await claimOwner(sessionDir, 'keeper', child.pid).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      });
+    }
   } finally {
     closeSync(log);
   }

@@ -276,7 +276,7 @@ export class SessionService {
     if (view.backendHandle) await view.backendHandle.remove(view.id);
     faultPoint('rm.engine-cleared');
     const moved = view.record ? await this.finalGuard(view) : [];
-    await rm(sessionDir(this.paths.sessionsDir, view.id), { recursive: true, force: true });
+    await rm(sessionDir(this.paths.sessionsDir, view.id), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     return moved;
   }
 
@@ -286,8 +286,8 @@ export class SessionService {
   }
 
   private async finalGuard(view: SessionView): Promise<string[]> {
-    if (!view.record?.watched?.length) return [];
-    const guard = new ProtectedPathGuard(view.record.projectRoot, view.record.watched, quarantineDir(this.paths.dataDir, view.id));
+    if (!view.record?.watched?.length && !view.record?.gitModules) return [];
+    const guard = new ProtectedPathGuard(view.record.projectRoot, view.record.watched ?? [], quarantineDir(this.paths.dataDir, view.id), view.record.gitModules);
     const moved = await guard.stop();
     if (moved.length > 0) await noteQuarantined(sessionDir(this.paths.sessionsDir, view.id), moved);
     return moved;
