@@ -3,11 +3,15 @@
  * mount point would have to be created in the user's repository). The agent could create them
  * — an .envrc that direnv runs, an .mcp.json Claude Code loads on the host — so paude watches
  * for them during the session and moves any that appear into a quarantine directory outside
- * the repository, and checks once more when the session ends.
+ * the repository, and checks once more when the session ends. Likewise a submodule repository
+ * that appears under `.git/modules` (the host's `git status` would enter it, and run what its
+ * config says): with `gitModules` (what was there at start), a new directory there is moved out
+ * whole.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { cp, lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { newModuleDirs, type ModuleTree } from './workspace-mounts.js';
 
 export class ProtectedPathGuard {
   private watchers: FSWatcher[] = [];
@@ -18,10 +22,18 @@ export class ProtectedPathGuard {
     private readonly root: string,
     private readonly watched: readonly string[],
     private readonly quarantine: string,
+    private readonly gitModules?: ModuleTree,
   ) {}
 
   start(): void {
     const dirs = new Set(this.watched.map((rel) => dirname(join(this.root, rel))));
+    if (this.gitModules) {
+      // Where a new repository would go: .git/modules, the directories on the way to the modules
+      // there were, and the modules' own modules/.
+      dirs.add(join(this.root, '.git', 'modules'));
+      for (const d of this.gitModules.dirs) dirs.add(join(this.root, d));
+      for (const m of this.gitModules.modules) dirs.add(join(this.root, m, 'modules'));
+    }
     for (const dir of dirs) {
       try {
         const w = watch(dir, () => this.schedule());
@@ -31,6 +43,9 @@ export class ProtectedPathGuard {
         // The parent does not exist either; the final check still covers it.
       }
     }
+    // And once now: what appeared before the watching began (a keeper takes over from the paude
+    // that started the session some hundred milliseconds later) raises no event.
+    this.schedule();
   }
 
   /** Stops watching, checks one last time, and returns what was quarantined (relative paths). */
@@ -47,7 +62,8 @@ export class ProtectedPathGuard {
   }
 
   private async check(): Promise<void> {
-    for (const rel of this.watched) {
+    const appeared = this.gitModules ? newModuleDirs(this.root, this.gitModules) : [];
+    for (const rel of [...this.watched, ...appeared]) {
       const source = join(this.root, rel);
       if (!(await lstat(source).then(() => true, () => false))) continue;
       const target = join(this.quarantine, rel);

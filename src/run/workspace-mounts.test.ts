@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROTECTED_PATHS, workspaceLayout } from './workspace-mounts.js';
+import { isGitControl, moduleTree, newModuleDirs, PROTECTED_PATHS, workspaceLayout } from './workspace-mounts.js';
 
 /** The engine's bind notation, for readable expectations. */
 const toBind = (m: Mount): string => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`;
@@ -67,7 +67,8 @@ describe('workspaceLayout: protected paths', () => {
       ro('.vscode'),
       ro('.envrc'),
     ]);
-    expect(layout.watched).toEqual(['.git/commondir', '.claude']);
+    // .git/modules: a submodule repository the agent would add is moved out (gitControlPaths).
+    expect(layout.watched).toEqual(['.git/commondir', '.git/config.worktree', '.claude', '.git/modules']);
   });
 
   it('lists missing protected paths in watched, and binds only the existing ones', async () => {
@@ -75,7 +76,7 @@ describe('workspaceLayout: protected paths', () => {
     await file('.envrc');
     const layout = workspaceLayout(root, [], []);
     expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`, rw('.git'), ro('.git/hooks'), ro('.envrc')]);
-    expect(layout.watched).toEqual(['.git/config', '.git/commondir', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode']);
+    expect(layout.watched).toEqual(['.git/config', '.git/commondir', '.git/config.worktree', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.git/modules']);
   });
 
   it('binds the directories that hold protected paths over themselves, outer first, so none can be moved aside and remade', async () => {
@@ -138,10 +139,11 @@ describe('workspaceLayout: protected paths', () => {
     expect(layout.mounts.map(toBind).some((b) => b.includes('.claude'))).toBe(false);
   });
 
-  it('a .git FILE (a worktree) gives no binds for hooks or config', async () => {
+  it('binds a .git FILE (a linked worktree) read-only over itself: it names the repository whose config git runs', async () => {
     await file('.git', 'gitdir: /elsewhere/.git/worktrees/feature\n');
     const layout = workspaceLayout(root, [], []);
-    expect(layout.mounts.map(toBind).some((b) => b.includes('.git'))).toBe(false);
+    expect(layout.mounts.map(toBind)).toEqual([`${root}:${root}:rw`, ro('.git')]);
+    expect(layout.gitModules).toEqual({ modules: [], dirs: [] });
   });
 
   it('does not bind symlinked protected paths (a bind would follow the link out of the workspace), nor watch them', async () => {
@@ -233,5 +235,87 @@ describe('workspaceLayout: isolated paths', () => {
     await dir('build');
     const layout = workspaceLayout(root, [], ['/build']);
     expect(layout.isolated).toEqual([{ suffix: 'iso0', target: join(root, 'build') }]);
+  });
+});
+
+describe('workspaceLayout: submodules and linked worktrees', () => {
+  /** A submodule repository as git makes it: .git/modules/<name> and the checkout's .git file. */
+  async function submodule(name: string, checkout: string): Promise<void> {
+    const gitdir = `.git/modules/${name}`;
+    await file(`${gitdir}/HEAD`, 'ref: refs/heads/main\n');
+    const up = gitdir.split('/').map(() => '..').join('/');
+    await file(`${gitdir}/config`, `[core]\n\trepositoryformatversion = 0\n\tworktree = ${up}/${checkout}\n`);
+    await dir(`${gitdir}/hooks`);
+    await file(`${checkout}/.git`, `gitdir: ${checkout.split('/').map(() => '..').join('/')}/${gitdir}\n`);
+  }
+
+  it('binds each submodule repository’s config and hooks and its checkout’s .git file read-only, the directories on the way over themselves', async () => {
+    await dir('.git/hooks');
+    await submodule('sub', 'sub');
+    const layout = workspaceLayout(root, [], []);
+    const binds = layout.mounts.map(toBind);
+    expect(binds).toEqual(expect.arrayContaining([rw('.git/modules'), rw('.git/modules/sub'), rw('sub'), ro('.git/modules/sub/config'), ro('.git/modules/sub/hooks'), ro('sub/.git')]));
+    // Outer directories before inner ones, directories before the files they hold.
+    expect(binds.indexOf(rw('.git/modules'))).toBeLessThan(binds.indexOf(rw('.git/modules/sub')));
+    expect(binds.indexOf(rw('.git/modules/sub'))).toBeLessThan(binds.indexOf(ro('.git/modules/sub/config')));
+    expect(layout.watched).toEqual(expect.arrayContaining(['.git/modules/sub/commondir', '.git/modules/sub/config.worktree']));
+    expect(layout.watched).not.toContain('.git/modules');
+    expect(layout.gitModules).toEqual({ modules: ['.git/modules/sub'], dirs: [] });
+  });
+
+  it('finds modules with a slash in their name and modules of modules', async () => {
+    await submodule('libs/foo', 'libs/foo');
+    await submodule('sub', 'sub');
+    await file('.git/modules/sub/modules/inner/HEAD', 'ref: refs/heads/main\n');
+    expect(moduleTree(root)).toEqual({ modules: ['.git/modules/libs/foo', '.git/modules/sub', '.git/modules/sub/modules/inner'], dirs: ['.git/modules/libs'] });
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.mounts.map(toBind)).toEqual(expect.arrayContaining([ro('.git/modules/libs/foo/config'), ro('libs/foo/.git')]));
+    // libs/ on the way must not become a repository itself.
+    expect(layout.watched).toEqual(expect.arrayContaining(['.git/modules/libs/config', '.git/modules/libs/hooks']));
+  });
+
+  it('names every directory under .git/modules that is neither a known module nor on the way to one', async () => {
+    await submodule('libs/foo', 'libs/foo');
+    await dir('.git/modules/libs/foo/modules/fresh');
+    await dir('.git/modules/libs/bar');
+    await dir('.git/modules/empty');
+    expect(newModuleDirs(root, { modules: ['.git/modules/libs/foo'], dirs: ['.git/modules/libs'] }).sort()).toEqual(['.git/modules/empty', '.git/modules/libs/bar', '.git/modules/libs/foo/modules/fresh']);
+    // What was there at start is not new, repository or not.
+    expect(newModuleDirs(root, moduleTree(root))).toEqual([]);
+  });
+
+  it('leaves alone a submodule checkout outside the workspace, and a core.worktree that is no .git file', async () => {
+    await file('.git/modules/out/HEAD', 'ref: refs/heads/main\n');
+    await file('.git/modules/out/config', '[core]\n\tworktree = ../../../../elsewhere\n');
+    await file('.git/modules/nofile/HEAD', 'ref: refs/heads/main\n');
+    await file('.git/modules/nofile/config', '[core]\n\tworktree = ../../../nofile\n');
+    await dir('nofile/.git');
+    const binds = workspaceLayout(root, [], []).mounts.map(toBind);
+    expect(binds).toContain(ro('.git/modules/out/config'));
+    expect(binds.some((b) => b.includes('elsewhere') || b.includes('nofile/.git'))).toBe(false);
+  });
+
+  it('binds each linked worktree’s commondir read-only (it says whose config and hooks git uses there)', async () => {
+    await file('.git/worktrees/feature/commondir', '../..\n');
+    await file('.git/worktrees/feature/gitdir', '/elsewhere/feature/.git\n');
+    const layout = workspaceLayout(root, [], []);
+    expect(layout.mounts.map(toBind)).toEqual(expect.arrayContaining([rw('.git/worktrees'), rw('.git/worktrees/feature'), ro('.git/worktrees/feature/commondir')]));
+    expect(layout.watched).toContain('.git/worktrees/feature/config.worktree');
+  });
+});
+
+describe('isGitControl (what a remote session’s sync never brings back)', () => {
+  it('matches .git files, and submodule and worktree control files at any depth', () => {
+    for (const rel of ['.git', 'sub/.git', '.git/config.worktree', '.git/modules/sub/config', '.git/modules/a/b/hooks/pre-commit', '.git/modules/sub/modules/x/commondir', '.git/worktrees/w/commondir', 'vendor/x/.git/modules/y/config']) {
+      expect(isGitControl(rel, false), rel).toBe(true);
+    }
+  });
+
+  it('leaves a .git directory, objects, refs and ordinary files alone', () => {
+    expect(isGitControl('.git', true)).toBe(false);
+    expect(isGitControl('sub/.git', true)).toBe(false);
+    for (const rel of ['.git/modules/sub/objects/ab/cdef', '.git/modules/sub/HEAD', '.git/index', 'src/config', 'hooks/pre-commit', '.gitmodules', 'x.git']) {
+      expect(isGitControl(rel, false), rel).toBe(false);
+    }
   });
 });

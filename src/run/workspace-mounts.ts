@@ -7,8 +7,10 @@
  *   mounted read-write over themselves: a mount point cannot be renamed or removed, so the agent
  *   cannot move `.git` aside and make a new `.git/hooks` that the host would run;
  * - isolated paths (.venv, node_modules): shadowed by container-local volumes.
+ * The protected paths are the fixed list below, git's other control files in this workspace
+ * (submodules, linked worktrees: gitControlPaths) and the user's `protect` entries.
  */
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { Mount } from '../backends/session-backend.js';
 
@@ -16,7 +18,125 @@ import type { Mount } from '../backends/session-backend.js';
  * `.git/commondir` names another directory as the repository's common directory, whose config
  * and hooks git then uses instead of `.git/config` and `.git/hooks`.
  */
-export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.git/commondir', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.envrc'] as const;
+export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.git/commondir', '.git/config.worktree', '.claude', '.mcp.json', 'paude.json', '.devcontainer', '.vscode', '.envrc'] as const;
+
+/**
+ * The other files through which git runs commands on the host, found in this workspace: git
+ * reads them when the user runs git here (`git status` enters every submodule) or in a linked
+ * worktree of this repository elsewhere.
+ * - `.git` when it is a file (this workspace is a linked worktree or a submodule checkout): it
+ *   names the repository git uses, which could be one the agent made;
+ * - each submodule's repository under `.git/modules`: its config, config.worktree, commondir
+ *   and hooks, and the `.git` file of its checkout; `.git/modules` itself while there is none
+ *   (a repository the agent adds there is moved out; see `modules`);
+ * - each linked worktree's commondir and config.worktree under `.git/worktrees`.
+ */
+export function gitControlPaths(root: string): { protect: string[]; modules: ModuleTree } {
+  const git = join(root, '.git');
+  const none = { modules: [], dirs: [] };
+  if (isFile(git)) return { protect: ['.git'], modules: none };
+  if (!isDirectory(git)) return { protect: [], modules: none };
+  const protect: string[] = [];
+  const tree = moduleTree(root);
+  if (!isDirectory(join(git, 'modules'))) protect.push('.git/modules');
+  for (const m of tree.modules) {
+    protect.push(...REPOSITORY_CONTROL.map((f) => `${m}/${f}`));
+    const checkout = moduleCheckout(root, m);
+    if (checkout) protect.push(checkout);
+  }
+  // A directory on the way to a module (libs/ of libs/foo) must not become a repository itself.
+  for (const d of tree.dirs) protect.push(...REPOSITORY_CONTROL.map((f) => `${d}/${f}`));
+  for (const w of subdirectories(join(git, 'worktrees'))) protect.push(`.git/worktrees/${w}/commondir`, `.git/worktrees/${w}/config.worktree`);
+  return { protect, modules: tree };
+}
+
+/** What in a repository directory runs commands, or says where the ones that do are. */
+const REPOSITORY_CONTROL = ['config', 'config.worktree', 'commondir', 'hooks'];
+
+/** Whether a relative path is one of those files, wherever it is (for a remote session's sync). */
+export function isGitControl(rel: string, directory: boolean): boolean {
+  if (/(?:^|\/)\.git$/.test(rel)) return !directory;
+  return /(?:^|\/)\.git\/(?:config\.worktree|(?:modules\/.+|worktrees\/[^/]+)\/(?:config|config\.worktree|commondir|hooks))(?:\/|$)/.test(rel);
+}
+
+/** What is under `.git/modules`: the submodule repositories, and the other directories there. */
+export interface ModuleTree {
+  modules: string[];
+  dirs: string[];
+}
+
+/**
+ * The submodule repositories under `.git/modules` (relative paths), nested ones included: a
+ * directory with a HEAD or a config is one, and its `modules` is looked into; any other
+ * directory (libs/ of a module named libs/foo) is looked into.
+ */
+export function moduleTree(root: string): ModuleTree {
+  const tree: ModuleTree = { modules: [], dirs: [] };
+  const walk = (rel: string, depth: number): void => {
+    if (depth > 8) return;
+    for (const name of subdirectories(join(root, rel))) {
+      const sub = `${rel}/${name}`;
+      if (existsSync(join(root, sub, 'HEAD')) || existsSync(join(root, sub, 'config'))) {
+        tree.modules.push(sub);
+        walk(`${sub}/modules`, depth + 1);
+      } else {
+        tree.dirs.push(sub);
+        walk(sub, depth + 1);
+      }
+    }
+  };
+  walk('.git/modules', 0);
+  tree.modules.sort();
+  tree.dirs.sort();
+  return tree;
+}
+
+/**
+ * The directories under `.git/modules` that were not there (`before`): each appeared since.
+ * Any directory counts, so one is seen as soon as it is made, before git (or the agent) has
+ * written a HEAD or config into it.
+ */
+export function newModuleDirs(root: string, before: ModuleTree): string[] {
+  const modules = new Set(before.modules);
+  const dirs = new Set(before.dirs);
+  const out: string[] = [];
+  const walk = (rel: string, depth: number): void => {
+    if (depth > 8) return;
+    for (const name of subdirectories(join(root, rel))) {
+      const sub = `${rel}/${name}`;
+      if (modules.has(sub)) walk(`${sub}/modules`, depth + 1);
+      else if (dirs.has(sub)) walk(sub, depth + 1);
+      else out.push(sub);
+    }
+  };
+  walk('.git/modules', 0);
+  return out;
+}
+
+/** The `.git` file of a submodule's checkout (core.worktree in its config), when in the workspace. */
+function moduleCheckout(root: string, module: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(root, module, 'config'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const worktree = /^\s*worktree\s*=\s*(.+?)\s*$/m.exec(text)?.[1]?.replace(/^"(.*)"$/, '$1');
+  if (!worktree) return undefined;
+  const gitfile = join(root, module, worktree, '.git');
+  return inside(root, gitfile) && isFile(gitfile) ? relative(root, gitfile) : undefined;
+}
+
+function subdirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
 
 export interface WorkspaceLayout {
   mounts: Mount[];
@@ -26,6 +146,8 @@ export interface WorkspaceLayout {
   watched: string[];
   /** The project's .claude directory, when it exists (copied, not mounted). */
   claudeDir?: string;
+  /** What was under .git/modules (gitControlPaths): a directory that appears there is moved out. */
+  gitModules: ModuleTree;
 }
 
 export function workspaceLayout(root: string, extraProtected: readonly string[], isolate: readonly string[]): WorkspaceLayout {
@@ -34,7 +156,8 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
   const watched: string[] = [];
   let claudeDir: string | undefined;
   const seen = new Set<string>();
-  for (const rel of [...PROTECTED_PATHS, ...extraProtected]) {
+  const git = gitControlPaths(root);
+  for (const rel of [...PROTECTED_PATHS, ...git.protect, ...extraProtected]) {
     const path = join(root, rel);
     // `./.envrc` and `.envrc` are one mount point; engines refuse a duplicate.
     if (seen.has(path)) continue;
@@ -52,7 +175,8 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
       else watched.push(rel);
       continue;
     }
-    // .git may be a file (worktrees); then hooks and config live elsewhere and are not ours to mount.
+    // A .git file (a linked worktree, a submodule checkout) is a protected path itself
+    // (gitControlPaths): bound like any other file.
     if (existsSync(path) && !lstatSync(path).isSymbolicLink()) mounts.push({ source: path, target: path, readOnly: true });
     else if (!existsSync(path)) watched.push(rel);
   }
@@ -68,6 +192,7 @@ export function workspaceLayout(root: string, extraProtected: readonly string[],
     isolated,
     watched,
     ...(claudeDir ? { claudeDir } : {}),
+    gitModules: git.modules,
   };
 }
 
@@ -85,6 +210,14 @@ function inside(root: string, path: string): boolean {
 function isSymlink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
   } catch {
     return false;
   }

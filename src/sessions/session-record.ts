@@ -28,6 +28,8 @@ export const SessionRecordSchema = z.strictObject({
   tmux: z.boolean().optional(),
   /** Protected paths that did not exist at start, watched on the host while the session lives. */
   watched: z.array(z.string()).optional(),
+  /** What was under .git/modules at start (submodule repositories, other directories). */
+  gitModules: z.strictObject({ modules: z.array(z.string()), dirs: z.array(z.string()) }).optional(),
   /** The policy from configuration at start; approvals and session changes are added to it. */
   policy: z.strictObject({
     mode: z.enum(NETWORK_MODES),

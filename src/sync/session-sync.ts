@@ -9,20 +9,29 @@ import type { Mount, SessionBackend } from '../backends/session-backend.js';
 import { writeTar, type ContextEntry } from '../images/build-context.js';
 import { readTar } from '../fs/tar-read.js';
 import { directoryEntries } from '../run/tar-dir.js';
-import { agentSide, applyToHost, planSync, pushEntries, readBase, scanHost, skipUnder, writeBase, type Manifest, type Side, type SyncPlan } from './workspace-sync.js';
+import { agentSide, applyToHost, planSync, pushEntries, readBase, scanHost, skipUnder, writeBase, type Manifest, type Side, type Skip, type SyncPlan } from './workspace-sync.js';
 import { readFile } from 'node:fs/promises';
-import { PROTECTED_PATHS } from '../run/workspace-mounts.js';
+import { isGitControl, PROTECTED_PATHS } from '../run/workspace-mounts.js';
 
 export const baseFile = (sessionDir: string): string => join(sessionDir, 'sync-base.json');
 
-/** What never comes back from a session's copy of the workspace: protected and isolated paths, .claude/. */
+/**
+ * What never comes back from a session's copy of the workspace: protected and isolated paths,
+ * .claude/ (and git's control files, wherever they are: syncSkip).
+ */
 export function neverSyncedBack(config: { protect: readonly string[]; isolate: readonly string[] }): string[] {
   return [...PROTECTED_PATHS, ...config.protect, ...config.isolate, '.claude'];
 }
 
+/** `skip`, and git's control files wherever they are (submodules, `.git` files: gitControlPaths). */
+function syncSkip(skip: readonly string[]): Skip {
+  const under = skipUnder(skip);
+  return (rel, directory) => under(rel, directory) || isGitControl(rel, directory);
+}
+
 /** The three states a sync compares: the last agreed base, the agent's copy, the host's. */
 async function sides(backend: SessionBackend, id: string, root: string, sessionDir: string, skip: readonly string[]): Promise<{ base: Manifest; agent: Side; host: Side }> {
-  const skipper = skipUnder(skip);
+  const skipper = syncSkip(skip);
   const base = await readBase(baseFile(sessionDir));
   const agent = agentSide(readTar(await backend.copyFromAgent(id, root)), skipper);
   const host = await scanHost(root, skipper);
@@ -41,7 +50,7 @@ export async function copyWorkspaceIn(
   credentialMounts: readonly Mount[],
   out: NodeJS.WritableStream,
 ): Promise<void> {
-  const host = await scanHost(root, skipUnder(skip));
+  const host = await scanHost(root, syncSkip(skip));
   const plan = planSync(new Map(), host.manifest, new Map());
   // The '.' entry gives the (fresh, root-owned) workspace volume to the agent's user.
   const dirs: ContextEntry[] = (host.directories ?? []).map((d) => ({ path: `./${d}`, type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner }));

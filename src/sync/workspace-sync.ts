@@ -45,8 +45,8 @@ const MAX_BYTES = 2 * 1024 ** 3;
 const hash = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const modeOf = (mode: number): number => (mode & 0o111 ? 0o755 : 0o644);
 
-/** Decides which relative paths sync skips (and the push leaves out). */
-export type Skip = (rel: string) => boolean;
+/** Decides which relative paths sync skips (and the push leaves out); `directory`: what rel is. */
+export type Skip = (rel: string, directory: boolean) => boolean;
 
 export function skipUnder(paths: readonly string[]): Skip {
   const norm = paths.map((p) => p.replace(/\/+$/, ''));
@@ -63,8 +63,8 @@ export async function scanHost(root: string, skip: Skip): Promise<Side> {
     for (const name of (await readdir(dir)).sort()) {
       const abs = join(dir, name);
       const rel = relative(root, abs).split(sep).join('/');
-      if (skip(rel)) continue;
       const st = await lstat(abs);
+      if (skip(rel, st.isDirectory())) continue;
       mtimes.set(rel, st.mtimeMs / 1000);
       if (st.isDirectory()) {
         directories.push(rel);
@@ -96,7 +96,7 @@ export function agentSide(entries: readonly TarEntry[], skip: Skip): Side {
   const contents = new Map<string, Buffer>();
   for (const e of entries) {
     const rel = e.path.split('/').slice(1).join('/');
-    if (!rel || skip(rel)) continue;
+    if (!rel || skip(rel, e.type === 'directory')) continue;
     if (e.type === 'file') {
       manifest.set(rel, { kind: 'file', hash: hash(e.content), mode: modeOf(e.mode) });
       contents.set(rel, e.content);

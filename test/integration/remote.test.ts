@@ -4,6 +4,7 @@
  * (protected paths never), the proxy's state is bridged (denials seen here, allowlist changes
  * applied there), and an unknown host key is refused.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -48,7 +49,10 @@ describeEngines('remote engines over SSH', (engine) => {
 
   it('copies the workspace in, brings the session’s changes back at the end, never its protected paths', async () => {
     const p = await remoteProject(engine, server());
-    const script = 'cat hello.txt; echo from-remote > made.txt; echo more >> hello.txt; echo "eval evil" > .envrc; exit 4';
+    // Besides .envrc, git's control files: a submodule checkout's .git file naming a repository
+    // of the agent's, and a submodule repository's config.
+    const git = 'mkdir -p sub .git/modules/sub && echo "gitdir: ../evil" > sub/.git && printf "[core]\\n\\tfsmonitor = evil\\n" > .git/modules/sub/config';
+    const script = `cat hello.txt; echo from-remote > made.txt; echo more >> hello.txt; echo "eval evil" > .envrc; ${git}; exit 4`;
     const r = await p.paude(['--shell', '--', 'sh', '-c', script]);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stdout).toContain('hello\n');
@@ -57,6 +61,8 @@ describeEngines('remote engines over SSH', (engine) => {
     expect(await readFile(join(p.ws, 'made.txt'), 'utf8')).toBe('from-remote\n');
     expect(await readFile(join(p.ws, 'hello.txt'), 'utf8')).toBe('hello\nmore\n');
     expect(await readdir(p.ws)).not.toContain('.envrc');
+    expect(existsSync(join(p.ws, 'sub', '.git'))).toBe(false);
+    expect(existsSync(join(p.ws, '.git', 'modules', 'sub', 'config'))).toBe(false);
   });
 
   it('syncs a detached session both ways, keeps conflicts aside, and bridges the proxy state', async () => {

@@ -12,16 +12,19 @@
  * metadata, the proxy's own loopback, squid's cache manager) still hold — and where the
  * forbidden server is reachable, which shows that the detection itself works.
  */
+import { execFile } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { execIn, type ExecResult } from '../support/exec.js';
 import { gatewayOf, testProject, type TestProject } from '../support/workspace.js';
 
+const execFileAsync = promisify(execFile);
 const MARKER = `paude-escape-marker-${Date.now().toString(36)}`;
 const API_KEY = `sk-ant-escape-${Date.now().toString(36)}-keep-out`;
 
@@ -139,8 +142,20 @@ describeEngines('escape suite', (engine) => {
     await mkdir(join(ws, '.claude'));
     await writeFile(join(ws, '.claude', 'settings.json'), '{"permissions":{}}\n');
     await writeFile(join(ws, 'paude.json'), '{"network":{"denylist":["project-denied.test"]}}\n');
+    // A submodule (its repository under .git/modules, its checkout's .git file) and a linked
+    // worktree elsewhere whose git directory is .git/worktrees/feature.
+    await mkdir(join(ws, '.git', 'modules', 'sub', 'hooks'), { recursive: true });
+    await writeFile(join(ws, '.git', 'modules', 'sub', 'HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(join(ws, '.git', 'modules', 'sub', 'config'), '[core]\n\tbare = false\n\tworktree = ../../../sub\n');
+    await mkdir(join(ws, 'sub'));
+    await writeFile(join(ws, 'sub', '.git'), 'gitdir: ../.git/modules/sub\n');
+    await mkdir(join(ws, '.git', 'worktrees', 'feature'), { recursive: true });
+    await writeFile(join(ws, '.git', 'worktrees', 'feature', 'commondir'), '../..\n');
+    // Owned by the agent's user, as a user's own files are (rootless Podman maps the agent to
+    // them): only the mounts stand between the agent and these files.
+    if (process.getuid?.() === 0) await execFileAsync('chown', ['-R', '1000:1000', ws]);
     s.hostFiles = new Map();
-    for (const rel of ['.git/config', '.mcp.json', '.vscode/settings.json', '.claude/settings.json', 'paude.json']) s.hostFiles.set(join(ws, rel), await readFile(join(ws, rel), 'utf8'));
+    for (const rel of ['.git/config', '.mcp.json', '.vscode/settings.json', '.claude/settings.json', 'paude.json', '.git/modules/sub/config', 'sub/.git', '.git/worktrees/feature/commondir']) s.hostFiles.set(join(ws, rel), await readFile(join(ws, rel), 'utf8'));
     for (const rel of ['.claude/settings.json', '.claude.json', ...Object.keys(planted)]) s.hostFiles.set(join(home, rel), await readFile(join(home, rel), 'utf8'));
     const trust = await s.p.paude(['trust', '--yes']);
     expect(trust.code, trust.stderr).toBe(0);
@@ -481,6 +496,24 @@ describeEngines('escape suite', (engine) => {
     it('points git at another common directory (.git/commondir)', async () => {
       await agent(s, s.a, 'mkdir -p evil-git/hooks && printf "[core]\\n\\tfsmonitor = evil\\n" > evil-git/config && echo ../evil-git > .git/commondir');
       await waitAbsent(s, '.git/commondir');
+    });
+
+    it('rewrites a submodule’s config or hooks, or points its checkout’s .git file at a repository of its own', async () => {
+      await agent(s, s.a, 'printf "[core]\\n\\tfsmonitor = evil\\n" >> .git/modules/sub/config; printf "#!/bin/sh\\n" > .git/modules/sub/hooks/post-checkout; mkdir -p evil-sub && printf "[core]\\n\\tfsmonitor = evil\\n" > evil-sub/config && echo "gitdir: ../evil-sub" > sub/.git; mv sub sub-aside');
+      await unchanged('.git/modules/sub/config');
+      await absent('.git/modules/sub/hooks/post-checkout');
+      await unchanged('sub/.git');
+    });
+
+    it('adds a submodule repository of its own under .git/modules (git status on the host would enter it)', async () => {
+      await agent(s, s.a, 'mkdir -p .git/modules/evil && echo "ref: refs/heads/main" > .git/modules/evil/HEAD && printf "[core]\\n\\tfsmonitor = evil\\n" > .git/modules/evil/config');
+      await waitAbsent(s, '.git/modules/evil');
+    });
+
+    it('points a linked worktree at another common directory (.git/worktrees/*/commondir)', async () => {
+      await agent(s, s.a, 'echo ../../../evil-git > .git/worktrees/feature/commondir; printf "[core]\\n\\tfsmonitor = evil\\n" > .git/worktrees/feature/config.worktree');
+      await unchanged('.git/worktrees/feature/commondir');
+      await waitAbsent(s, '.git/worktrees/feature/config.worktree');
     });
 
     it('replaces a protected file by renaming over it, or deletes it', async () => {
