@@ -94,6 +94,20 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
   }),
   z.strictObject({
     ...base,
+    event: z.literal('quarantine'),
+    source: z.literal('host'),
+    /** A protected path the session created, moved out of the workspace to `moved_to` at `ts`. */
+    data: z.strictObject({ path: z.string(), moved_to: z.string() }),
+  }),
+  z.strictObject({
+    ...base,
+    event: z.literal('proxy.restart'),
+    source: z.literal('host'),
+    /** The proxy had died under a running agent (which had no network meanwhile): started again, or not. */
+    data: z.strictObject({ ok: z.boolean(), restarts: z.number().int().nonnegative(), error: z.string().optional() }),
+  }),
+  z.strictObject({
+    ...base,
     event: z.literal('network'),
     source: z.literal('proxy'),
     data: z.strictObject({ host: z.string(), port: z.number().int(), method: z.string(), decision: z.enum(['allow', 'deny', 'pending']), rule: z.string(), status: z.number().int(), bytes: z.number().int(), offset: z.number().int() }),
@@ -102,7 +116,7 @@ export const AuditEventSchema = z.discriminatedUnion('event', [
 
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 export type AuditEventType = AuditEvent['event'];
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'policy.change', 'approval', 'network', 'file', 'command'];
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['session.start', 'session.end', 'policy.change', 'approval', 'network', 'file', 'command', 'quarantine', 'proxy.restart'];
 
 /** Who did it, for host events: the local user and machine. */
 export function actor(env: NodeJS.ProcessEnv, host: string): string {

@@ -15,6 +15,7 @@ import { DEFAULT_SYSLOG, syslogSender } from './syslog.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 import { readTar } from '../fs/tar-read.js';
 import { catchUpFiles } from './file-watch.js';
+import { quarantineDir, readQuarantineJournal } from '../run/protected-guard.js';
 
 type Paths = ResolvedConfig['paths'];
 
@@ -101,10 +102,33 @@ export async function settleSession(
   if (!(await log.hasEver(id, `${id}:start`))) return;
   // Workspace changes since the last look, when its keeper was not there to see them.
   await catchUpFiles(log, id, sessionDir(paths.sessionsDir, id)).catch(() => 0);
+  await recordQuarantined(log, paths, id);
   const duration = end.startedAt ? Math.max(0, Date.now() - Date.parse(end.startedAt)) : 0;
   const t = await readTokenTotals(sessionDir(paths.sessionsDir, id));
   const tokens = t ? { tokens: { input: t.input, output: t.output, cache_read: t.cacheRead, cache_creation: t.cacheCreation, cost_usd: t.costUsd } } : {};
   await log.append([{ v: AUDIT_VERSION, id: `${id}:end`, ts: now(), session_id: id, event: 'session.end', source: 'host', data: { exit_code: end.exitCode, duration_ms: duration, how: end.how, ...tokens } }]);
+}
+
+/**
+ * Records what the protected-path guard moved out of the session's workspace (its journal),
+ * each move once: called when the session is settled, and by whoever checked once more after.
+ */
+export async function recordQuarantined(log: AuditLog | undefined, paths: Paths, id: string): Promise<void> {
+  if (!log) return;
+  const quarantine = quarantineDir(paths.dataDir, id);
+  const moved = await readQuarantineJournal(quarantine);
+  const events: AuditEvent[] = [];
+  for (const [i, m] of moved.entries()) {
+    const eventId = `${id}:quarantine:${i}`;
+    if (await log.has(id, eventId)) continue;
+    events.push({ v: AUDIT_VERSION, id: eventId, ts: m.at, session_id: id, event: 'quarantine', source: 'host', data: { path: m.path, moved_to: join(quarantine, m.path) } });
+  }
+  if (events.length) await log.append(events);
+}
+
+/** The proxy was found dead under a running agent: started again (`error` unset) or not. */
+export async function recordProxyRestart(log: AuditLog | undefined, id: string, restarts: number, error?: string): Promise<void> {
+  await log?.append([{ v: AUDIT_VERSION, id: `${id}:proxy:${randomUUID()}`, ts: now(), session_id: id, event: 'proxy.restart', source: 'host', data: { ok: error === undefined, restarts, ...(error === undefined ? {} : { error }) } }]);
 }
 
 export async function recordPolicyChange(log: AuditLog | undefined, c: { session?: string; effect: 'allow' | 'deny'; entry: string; scope: string; sessions: string[]; from: string }, env: NodeJS.ProcessEnv): Promise<void> {

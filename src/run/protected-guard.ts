@@ -9,7 +9,7 @@
  * whole.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { cp, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { appendFile, cp, lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { newModuleDirs, type ModuleTree } from './workspace-mounts.js';
 
@@ -77,6 +77,33 @@ export class ProtectedPathGuard {
         await rm(source, { recursive: true, force: true });
       }
       this.moved.add(rel);
+      // The journal the audit log records these from (quarantineJournal).
+      await appendFile(quarantineJournal(this.quarantine), `${JSON.stringify({ path: rel, at: new Date().toISOString() })}\n`, { mode: 0o600 });
     }
   }
+}
+
+/** Where what a session created at protected paths is moved: DATA/quarantine/<session>/. */
+export function quarantineDir(dataDir: string, id: string): string {
+  return join(dataDir, 'quarantine', id);
+}
+
+/** Beside the quarantine directory: one JSON line per path moved there (`path`, `at`). */
+export function quarantineJournal(quarantine: string): string {
+  return `${quarantine}.jsonl`;
+}
+
+/** What the journal says was moved, oldest first; lines that are not entries are skipped. */
+export async function readQuarantineJournal(quarantine: string): Promise<Array<{ path: string; at: string }>> {
+  const text = await readFile(quarantineJournal(quarantine), 'utf8').catch(() => '');
+  const out: Array<{ path: string; at: string }> = [];
+  for (const line of text.split('\n')) {
+    try {
+      const e = JSON.parse(line) as { path?: unknown; at?: unknown };
+      if (typeof e.path === 'string' && typeof e.at === 'string') out.push({ path: e.path, at: e.at });
+    } catch {
+      // A line cut short by a full disk or a kill: not an entry.
+    }
+  }
+  return out;
 }

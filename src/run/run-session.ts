@@ -30,13 +30,13 @@ import { StateBridge } from '../sessions/state-bridge.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import { applyClaudeChange, claudeChanges } from './claude-sync.js';
 import { readTar } from '../fs/tar-read.js';
-import { ProtectedPathGuard } from './protected-guard.js';
+import { ProtectedPathGuard, quarantineDir } from './protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
 import { otelEnvironment } from '../telemetry/otel-env.js';
 import { OtlpRelay } from '../telemetry/relay.js';
 import { WorkspaceWatch } from '../audit/file-watch.js';
-import { AUDIT_HOOKS, flushSinks, hookSpoolOf, openAuditLog, recordSessionStart, settleSession } from '../audit/audit-service.js';
+import { AUDIT_HOOKS, flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
 import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
@@ -124,7 +124,7 @@ export async function runSession(o: RunOptions): Promise<number> {
 
   // What never comes back from a remote session's copy of the workspace.
   const remoteSkip = neverSyncedBack(config);
-  const quarantine = join(paths.dataDir, 'quarantine', id);
+  const quarantine = quarantineDir(paths.dataDir, id);
   const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine, layout.gitModules);
   guard.start();
   // The session's story (audit): its start, its end, and the proxy's requests, recorded from
@@ -134,17 +134,22 @@ export async function runSession(o: RunOptions): Promise<number> {
   const cleanup = async (): Promise<void> => {
     await fileWatch?.stop();
     // The proxy's last requests reach its access log as it stops (read by settleSession below).
-    if (ended.startedAt && audit && !backend.remote) await backend.stop(id, 0).catch(() => undefined);
+    if (ended.startedAt && audit && !backend.remote) {
+      await backend.stop(id, 0).catch(() => undefined);
+      // The agent has ended: what it left at protected paths goes now, and is in the story.
+      await guard.stop();
+    }
     if (ended.startedAt) {
       await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => {
         // The start failed for the same reason (a full disk): that one sentence says it.
         if (!(error instanceof WriteError && failed.error instanceof WriteError && error.code === failed.error.code)) o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`);
       });
     }
-    await flushSinks(audit);
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     const moved = await guard.stop();
+    if (ended.startedAt && moved.length > 0) await recordQuarantined(audit, paths, id).catch(() => undefined);
+    await flushSinks(audit);
     if (moved.length > 0) {
       o.stdio.stderr.write(
         `paude: the session created ${moved.join(', ')}, which paude protects (they configure or run things on your host); moved to ${quarantine} — review before moving anything back\n`,
@@ -167,7 +172,7 @@ export async function runSession(o: RunOptions): Promise<number> {
   let keep = false;
   const failed: { error?: unknown } = {};
   // The proxy is brought back if it dies while this paude looks after the session.
-  const supervisor = new ProxySupervisor(backend, id);
+  const supervisor = new ProxySupervisor(backend, id, { onRestart: (restarts, error) => recordProxyRestart(audit, id, restarts, error) });
   let bridge: StateBridge | undefined;
   let relay: OtlpRelay | undefined;
   let fileWatch: WorkspaceWatch | undefined;

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { SessionBackend } from '../backends/session-backend.js';
-import { ProtectedPathGuard } from '../run/protected-guard.js';
+import { ProtectedPathGuard, quarantineDir } from '../run/protected-guard.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { claimOwner, liveOwner, releaseOwner } from './owner.js';
 import { reapClients } from './clients.js';
@@ -22,9 +22,6 @@ import type { SessionRecord } from './session-record.js';
 import { ProxySupervisor } from './proxy-supervisor.js';
 import { faultPoint } from '../faults.js';
 
-export function quarantineDir(dataDir: string, id: string): string {
-  return join(dataDir, 'quarantine', id);
-}
 
 /** Runs until the session's agent has ended (or is gone). `report`: a line for the keeper's log. */
 export async function keepSession(
@@ -33,6 +30,8 @@ export async function keepSession(
   dirs: { sessionDir: string; dataDir: string },
   onEnd?: (exitCode: number | null) => Promise<void>,
   report?: (line: string) => void,
+  /** Each restart of the proxy (see ProxySupervisor), for the audit log. */
+  onProxyRestart?: (restarts: number, error?: string) => Promise<void>,
 ): Promise<void> {
   await claimOwner(dirs.sessionDir, 'keeper');
   faultPoint('keeper.claimed');
@@ -43,7 +42,7 @@ export async function keepSession(
   // A remote session's proxy state is bridged to this host while it runs.
   const bridge = backend.remote ? new StateBridge(backend, record.id, new ProxyStateDir(join(dirs.sessionDir, 'proxy'))) : undefined;
   bridge?.start();
-  const proxy = new ProxySupervisor(backend, record.id, report ? { report } : {});
+  const proxy = new ProxySupervisor(backend, record.id, { ...(report ? { report } : {}), ...(onProxyRestart ? { onRestart: onProxyRestart } : {}) });
   proxy.start();
   // Once now: a proxy that died while no keeper ran (this one starts after a crash) is not left so.
   void proxy.check();
@@ -51,6 +50,9 @@ export async function keepSession(
     const code = await backend.waitAgent(record.id).catch(() => null);
     await proxy.stop();
     await bridge?.stop().catch(() => undefined);
+    // The last look, now that the agent has ended, before the session's story is settled.
+    const moved = await guard.stop();
+    if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);
     await onEnd?.(code).catch(() => undefined);
     // A cluster session's proxy pod has nothing left to do (local proxies stop by themselves);
     // the agent pod stays, for its files.

@@ -15,6 +15,8 @@ export interface SupervisorOptions {
   intervalMs?: number;
   /** One line per restart or failed restart (the keeper's log). */
   report?: (line: string) => void;
+  /** Each restart (`error` unset) or failed restart, for the audit log. */
+  onRestart?: (restarts: number, error?: string) => Promise<void>;
 }
 
 /** A proxy that dies again this soon after a restart is restarted after a growing pause. */
@@ -74,8 +76,11 @@ export class ProxySupervisor {
       await backend.startProxy(this.id);
       this.restarts++;
       this.options.report?.(`${this.id}: its proxy had stopped while the agent ran (the agent had no network meanwhile); started it again with the same policy`);
+      await this.options.onRestart?.(this.restarts).catch(() => undefined);
     } catch (error) {
-      this.options.report?.(`${this.id}: could not start its proxy again (${(error as Error).message.split('\n')[0]}); the agent has no network`);
+      const why = (error as Error).message.split('\n')[0] ?? '';
+      this.options.report?.(`${this.id}: could not start its proxy again (${why}); the agent has no network`);
+      await this.options.onRestart?.(this.restarts, why).catch(() => undefined);
     }
   }
 }

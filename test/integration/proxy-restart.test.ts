@@ -125,6 +125,12 @@ describeEngines('proxy killed and restarted', (engine) => {
     await live.poll();
     expect(live.events.map((e) => `${e.host} ${e.status}`)).toEqual(served);
     expect(new Set(live.events.map((e) => e.offset)).size).toBe(live.events.length);
+    // Each restart is in the audit log too.
+    const restarts = (await p.paude(['audit', id, '--json', '--event', 'proxy.restart'])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
+    expect(restarts.map((e) => e.data)).toEqual([
+      { ok: true, restarts: 1 },
+      { ok: true, restarts: 2 },
+    ]);
 
     expect((await p.paude(['stop', '--rm', id])).code).toBe(0);
   });
@@ -151,5 +157,7 @@ describeEngines('proxy killed and restarted', (engine) => {
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(stderr).toContain("paude: the session's proxy stopped once and was started again (the agent had no network meanwhile)");
+    const audit = await p.paude(['audit', id, '--event', 'proxy.restart']);
+    expect(audit.stdout).toMatch(/proxy\.restart\s+host\s+the proxy had died under the running agent; started again \(restart 1\)/);
   });
 });

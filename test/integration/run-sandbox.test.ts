@@ -140,6 +140,13 @@ describeEngines('paude sessions, end to end', (engine) => {
     const quarantined = /moved to (\S+) /.exec(r.stderr)?.[1];
     expect(r.stderr).toContain('the session created .envrc');
     expect(await readFile(join(quarantined ?? '', '.envrc'), 'utf8')).toBe('eval evil\n');
+    // And the audit log says so, before the session's end.
+    const audit = await runPaude(['audit', '--json'], { cwd: ws, env });
+    const events = audit.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; session_id: string; data: Record<string, unknown> });
+    const moved = events.filter((e) => e.event === 'quarantine');
+    expect(moved.map((e) => e.data)).toEqual([{ path: '.envrc', moved_to: join(quarantined ?? '', '.envrc') }]);
+    const mine = events.filter((e) => e.session_id === moved[0]?.session_id).map((e) => e.event);
+    expect(mine.indexOf('quarantine')).toBeLessThan(mine.indexOf('session.end'));
   });
 
   it('brings .claude changes back only when asked: shown with --sync-claude-config, applied with persistProjectConfig', async () => {

@@ -38,6 +38,10 @@ export function describe(e: AuditEvent): string {
       return `${e.data.decision.toUpperCase()} ${e.data.method} ${e.data.host}:${e.data.port} (${e.data.rule}) ${e.data.status} ${e.data.bytes} B`;
     case 'command':
       return `${e.data.phase === 'pre' ? 'runs' : e.data.failed ? 'failed' : 'ran'} ${e.data.tool}: ${e.data.what}${e.data.duration_ms === undefined ? '' : ` (${e.data.duration_ms} ms)`}`;
+    case 'quarantine':
+      return `moved ${e.data.path}, a protected path the session created, to ${e.data.moved_to}`;
+    case 'proxy.restart':
+      return e.data.ok ? `the proxy had died under the running agent; started again (restart ${e.data.restarts})` : `the proxy had died under the running agent and could not be started again: ${e.data.error ?? 'unknown error'}`;
     case 'file':
       return `${e.data.change} ${e.data.path}${e.data.size === undefined ? '' : ` (${e.data.size} B)`}${e.data.unwatched ? ` [while unwatched, at ${e.data.mtime ?? '?'}]` : ''}`;
   }

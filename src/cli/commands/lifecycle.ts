@@ -8,7 +8,7 @@ import { quarantined, quickView, type SessionService, type SessionView } from '.
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { AuditLog } from '../../audit/audit-log.js';
-import { flushSinks, hookSpoolOf, openAuditLog, settleSession } from '../../audit/audit-service.js';
+import { flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, settleSession } from '../../audit/audit-service.js';
 import { OtlpRelay } from '../../telemetry/relay.js';
 import { WorkspaceWatch } from '../../audit/file-watch.js';
 import { otelEnvironment } from '../../telemetry/otel-env.js';
@@ -82,7 +82,10 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
           await service.end(view);
           await settle(audit, service, view, 'stopped and removed');
           faultPoint('rm.settled');
-          return service.remove(view);
+          const moved = await service.remove(view);
+          // What the last look before the removal moved (after the settling above).
+          await recordQuarantined(audit, service.paths, view.id).catch(() => undefined);
+          return moved;
         }
         const guarded = await service.stop(view, grace);
         await settle(audit, service, view, 'stopped');
@@ -135,6 +138,7 @@ export async function remove(ctx: CliContext, refs: string[], opts: { force?: bo
       await settle(audit, service, view, 'removed');
       faultPoint('rm.settled');
       await service.remove(view);
+      await recordQuarantined(audit, service.paths, view.id).catch(() => undefined);
     });
     ctx.stdout.write(`removed ${view.id}\n`);
   }
@@ -200,7 +204,10 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
       await settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id));
     },
     (line) => ctx.stderr.write(`${new Date().toISOString()} paude: ${line}\n`),
+    (restarts, error) => recordProxyRestart(audit, id, restarts, error),
   );
+  // What its guard moved at the very end (after the settling above).
+  await recordQuarantined(audit, resolved.paths, id).catch(() => undefined);
   await relay?.stop();
   await files?.stop();
   await flushSinks(audit, 10_000);
