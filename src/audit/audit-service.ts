@@ -121,7 +121,7 @@ export async function recordQuarantined(log: AuditLog | undefined, paths: Paths,
   for (const [i, m] of moved.entries()) {
     const eventId = `${id}:quarantine:${i}`;
     if (await log.has(id, eventId)) continue;
-    events.push({ v: AUDIT_VERSION, id: eventId, ts: m.at, session_id: id, event: 'quarantine', source: 'host', data: { path: m.path, moved_to: join(quarantine, m.path) } });
+    events.push({ v: AUDIT_VERSION, id: eventId, ts: m.at, session_id: id, event: 'quarantine', source: 'host', data: { path: m.path, moved_to: m.to } });
   }
   if (events.length) await log.append(events);
 }

