@@ -65,7 +65,7 @@ export class ProtectedPathGuard {
     const appeared = this.gitModules ? newModuleDirs(this.root, this.gitModules) : [];
     for (const rel of [...this.watched, ...appeared]) {
       const source = join(this.root, rel);
-      if (!(await lstat(source).then(() => true, () => false))) continue;
+      if (!(await exists(source))) continue;
       // Made again after it was moved: each one is kept (.envrc, .envrc.1, ...).
       let target = join(this.quarantine, rel);
       for (let n = 1; await exists(target); n++) target = join(this.quarantine, `${rel}.${n}`);
@@ -84,10 +84,13 @@ export class ProtectedPathGuard {
   }
 }
 
-const exists = (path: string): Promise<boolean> => lstat(path).then(
-  () => true,
-  () => false,
-);
+/** Whether anything is at the path (a dangling symlink too). */
+function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
 
 /** Where what a session created at protected paths is moved: DATA/quarantine/<session>/. */
 export function quarantineDir(dataDir: string, id: string): string {
