@@ -2,11 +2,19 @@
  * P5, the dashboard under load: 200 sessions and 5,000 proxy events per second from a synthetic
  * source, rendered by Ink for real (into ink-testing-library's terminal, 100 columns), with the
  * real controller and store. Measured: how long an event takes to reach the screen, how long a
- * key takes to show (arrow down moves the selection), renders per second, and memory (RSS)
- * against the same process before the dashboard started.
+ * key takes to show (arrow down moves the selection), renders per second, and memory (RSS).
+ *
+ * It runs in a process of its own (bench/p5-process.ts), started with the node flags `paude ui`
+ * is started with (bin/node-flags.js) and loading what `paude ui` loads (the live services, and
+ * with them the engine and cluster clients): its RSS is the dashboard's, not the benchmark
+ * runner's, which holds every other benchmark's modules and leftovers. The baseline is that
+ * process before the dashboard started.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createElement } from 'react';
 import { render } from 'ink-testing-library';
+import { UI_NODE_FLAGS } from '../bin/node-flags.js';
 import { App } from '../dist/ui/app.js';
 import { startController } from '../dist/ui/controller.js';
 import { keyTable } from '../dist/ui/keys.js';
@@ -18,13 +26,33 @@ import { row, type Row } from './table.js';
 
 export const p5Dashboard: Benchmark = {
   id: 'p5',
-  run: async (ctx) => [...(await measure(ctx.smoke))],
+  run: (ctx) => inOwnProcess(ctx.smoke),
 };
+
+/** Runs measure() in a fresh Node process (same flags: --expose-gc, the .ts loader) and reads its rows. */
+function inOwnProcess(smoke: boolean): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    const script = fileURLToPath(new URL('./p5-process.ts', import.meta.url));
+    // With the node flags `paude ui` runs with.
+    const child = spawn(process.execPath, [...UI_NODE_FLAGS, ...process.execArgv, script, ...(smoke ? ['--smoke'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`the P5 process exited with ${code}`));
+      try {
+        resolve(JSON.parse(out) as Row[]);
+      } catch (error) {
+        reject(new Error(`the P5 process printed no rows: ${(error as Error).message}`));
+      }
+    });
+  });
+}
 
 const SESSIONS = 200;
 const EVENTS_PER_SECOND = 5000;
 
-async function measure(smoke: boolean): Promise<Row[]> {
+export async function measure(smoke: boolean): Promise<Row[]> {
   const seconds = smoke ? 3 : 20;
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;

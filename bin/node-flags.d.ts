@@ -1,0 +1,1 @@
+export declare const UI_NODE_FLAGS: string[];
