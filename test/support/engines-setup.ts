@@ -72,7 +72,9 @@ async function sweep(engine: EngineProbe, runId: string): Promise<void> {
     process.stderr.write(`sweep ${engine.name}: leftover network ${n.Name}\n`);
     await docker.getNetwork(n.Id).remove().catch(() => undefined);
   }
+  // By this run's own tags, not by id: an id can carry other tags too (paude's own builds), and
+  // removing a tag leaves those alone; the image goes with its last tag.
   for (const i of await docker.listImages({ filters })) {
-    await docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+    for (const tag of (i.RepoTags ?? []).filter((t) => t.includes(`/paude-test-`) && t.includes(runId))) await docker.getImage(tag).remove().catch(() => undefined);
   }
 }
