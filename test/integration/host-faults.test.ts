@@ -4,14 +4,14 @@
  * what to do, a non-zero exit, and nothing half done: no session directory, no containers, no
  * half-written record or audit line, the previous content of every file intact.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmod, chown, copyFile, link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
-import { PAUDE_BIN, type CliResult } from '../support/run-cli.js';
+import { runPaude, type CliResult } from '../support/run-cli.js';
 import { testProject, type TestProject } from '../support/workspace.js';
 import { AuditEventSchema } from '../../src/audit/audit-event.js';
 
@@ -27,18 +27,8 @@ const DEFAULT_SOCKETS = ['/run/podman/podman.sock', '/var/run/docker.sock'];
 
 /** Runs `paude ARGS` as `PREFIX... node paude.js ARGS` (unshare, setpriv), with only node on PATH. */
 function run(prefix: string[], args: string[], p: TestProject, nodePath = process.execPath): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // No podman on PATH: paude would otherwise start a Podman service of this user's own.
-    const env = { ...p.env, PATH: join(nodePath, '..') };
-    const [cmd = '', ...rest] = [...prefix, nodePath, PAUDE_BIN, ...args];
-    const child = spawn(cmd, rest, { cwd: p.ws, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  // No podman on PATH: paude would otherwise start a Podman service of this user's own.
+  return runPaude(args, { cwd: p.ws, env: { ...p.env, PATH: join(nodePath, '..') }, prefix, node: nodePath });
 }
 
 async function leftovers(engine: EngineHandle, p: TestProject): Promise<string[]> {

@@ -12,9 +12,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runPaude(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
+export interface RunOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** A command that runs node (`setpriv --reuid ...`), and which node; default: this one, directly. */
+  prefix?: readonly string[];
+  node?: string;
+}
+
+export function runPaude(args: readonly string[], options: RunOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PAUDE_BIN, ...args], {
+    const [command = '', ...rest] = [...(options.prefix ?? []), options.node ?? process.execPath, PAUDE_BIN, ...args];
+    const child = spawn(command, rest, {
       cwd: options.cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...trustEnv(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
