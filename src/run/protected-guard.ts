@@ -11,6 +11,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { appendFile, cp, lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { newModuleDirs, type ModuleTree } from './workspace-mounts.js';
 
 export class ProtectedPathGuard {
@@ -102,17 +103,22 @@ export function quarantineJournal(quarantine: string): string {
   return `${quarantine}.jsonl`;
 }
 
+const JournalEntrySchema = z.strictObject({ path: z.string(), to: z.string(), at: z.string().datetime({ offset: true }) });
+
 /** What the journal says was moved (from the workspace `path` to `to`), oldest first; lines that are not entries are skipped. */
 export async function readQuarantineJournal(quarantine: string): Promise<Array<{ path: string; to: string; at: string }>> {
   const text = await readFile(quarantineJournal(quarantine), 'utf8').catch(() => '');
   const out: Array<{ path: string; to: string; at: string }> = [];
   for (const line of text.split('\n')) {
+    let json: unknown;
     try {
-      const e = JSON.parse(line) as { path?: unknown; to?: unknown; at?: unknown };
-      if (typeof e.path === 'string' && typeof e.to === 'string' && typeof e.at === 'string') out.push({ path: e.path, to: e.to, at: e.at });
+      json = JSON.parse(line);
     } catch {
       // A line cut short by a full disk or a kill: not an entry.
+      continue;
     }
+    const entry = JournalEntrySchema.safeParse(json);
+    if (entry.success) out.push(entry.data);
   }
   return out;
 }
