@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Builds the local Debian base image the tests use (no container registry is reachable here)
-# and loads it into every engine whose socket answers. Cached by the package list.
+# and loads it into every engine whose socket answers. Cached by the package list and mirror.
+# The image is PAUDE_LOCAL_BASE_IMAGE (scripts/lib/bootstrap.sh names it for the demo, the tests
+# and the benchmarks alike).
 set -euo pipefail
+log() { printf '[base-image] %s\n' "$*"; }
 
-IMAGE=${PAUDE_TEST_BASE_IMAGE:-localhost/paude-test-base:bookworm}
+IMAGE=${PAUDE_LOCAL_BASE_IMAGE:-localhost/paude-local-base:bookworm}
 PODMAN_SOCK=${PAUDE_CI_PODMAN_SOCK:-/run/podman/podman.sock}
 DOCKER_SOCK=${PAUDE_CI_DOCKER_SOCK:-/var/run/docker.sock}
-CACHE=${PAUDE_CI_CACHE:-$HOME/.cache/paude-ci}
+CACHE=${PAUDE_DEV_CACHE:-$HOME/.cache/paude-dev}
 # Packages: what later images (agent, squid proxy) install on top of it stay out; this is the
 # smallest useful Debian with TLS roots, a shell and curl for tests.
 PKGS="ca-certificates,curl,bash,procps,iproute2,netbase,socat"
+# The Debian mirror apt uses on this machine (deb822 sources first, then the one-line format):
+# never a host written here.
 MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+[[ -n $MIRROR ]] || MIRROR=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1 || true)
+[[ -n $MIRROR ]] || { log "no Debian mirror found in apt's sources (/etc/apt/sources.list*): add one, then run this again"; exit 1; }
 
-log() { printf '[base-image] %s\n' "$*"; }
 key=$(printf '%s|%s|%s' "$PKGS" "$MIRROR" v1 | sha256sum | cut -c1-16)
 tarball="$CACHE/base-bookworm-$key.tar"
 mkdir -p "$CACHE"

@@ -14,7 +14,7 @@ import { proxyRecipe } from '../dist/images/proxy-recipe.js';
 
 export type EngineName = 'podman' | 'docker';
 
-export const BASE_IMAGE = process.env.PAUDE_BENCH_BASE_IMAGE ?? 'localhost/paude-test-base:bookworm';
+export const BASE_IMAGE = process.env.PAUDE_BENCH_BASE_IMAGE ?? process.env.PAUDE_LOCAL_BASE_IMAGE ?? 'localhost/paude-local-base:bookworm';
 export const BENCH_LABELS: Readonly<Record<string, string>> = { 'paude.bench': 'true' };
 export const ENGINE_SOCKETS: Readonly<Record<EngineName, string>> = {
   podman: process.env.PAUDE_BENCH_PODMAN_SOCKET ?? '/run/podman/podman.sock',

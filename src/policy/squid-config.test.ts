@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SQUID_CONF_LINES } from '../../test/support/proxy-grammar.js';
+import { itNeeds } from '../../test/support/requirements.js';
 import { ACCESS_LOG_FORMAT, DEFAULT_BLOCKED_DESTINATIONS, renderSquidConfig, type SquidConfigInput, providerKeyConf } from './squid-config.js';
 
 const BASE: SquidConfigInput = {
@@ -167,8 +168,7 @@ describe('renderSquidConfig: property', () => {
 const SQUID = '/usr/sbin/squid';
 const HELPER = fileURLToPath(new URL('../../assets/proxy/policy-helper', import.meta.url));
 const ERROR_PAGE = fileURLToPath(new URL('../../assets/proxy/ERR_PAUDE_DENIED', import.meta.url));
-const squidInstalled = existsSync(SQUID);
-const ci = process.env.CI === 'true';
+const itSquid = itNeeds(existsSync(SQUID), `squid at ${SQUID} (Debian package "squid")`);
 
 describe('renderSquidConfig: squid -k parse', () => {
   const dirs: string[] = [];
@@ -176,14 +176,7 @@ describe('renderSquidConfig: squid -k parse', () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  if (!squidInstalled && ci) {
-    it('squid is installed in CI', () => {
-      expect.fail(`${SQUID} is missing; CI must install squid (Debian package "squid") so the rendered squid.conf is checked by squid itself`);
-    });
-    return;
-  }
-
-  it.skipIf(!squidInstalled)(`squid accepts the rendered configuration${squidInstalled ? '' : ` (skipped: ${SQUID} is not installed)`}`, async () => {
+  itSquid('squid accepts the rendered configuration', async () => {
     const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
     dirs.push(root);
     const state = join(root, 'state');
@@ -208,7 +201,7 @@ describe('renderSquidConfig: squid -k parse', () => {
     }
   }, 20_000);
 
-  it.skipIf(!squidInstalled)('squid accepts the provider route (TLS peer, header rules, notes, the included key)', async () => {
+  itSquid('squid accepts the provider route (TLS peer, header rules, notes, the included key)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
     dirs.push(root);
     await mkdir(join(root, 'log'));
@@ -223,7 +216,7 @@ describe('renderSquidConfig: squid -k parse', () => {
     }
   }, 20_000);
 
-  it.skipIf(!squidInstalled)('squid refuses a configuration with a stray directive (the check above can fail)', async () => {
+  itSquid('squid refuses a configuration with a stray directive (the check above can fail)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'paude-squid-conf-'));
     dirs.push(root);
     const conf = join(root, 'squid.conf');

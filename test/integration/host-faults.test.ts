@@ -10,12 +10,13 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, it } from 'vitest';
+import { itNeeds } from '../support/requirements.js';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { runPaude, type CliResult } from '../support/run-cli.js';
 import { testProject, type TestProject } from '../support/workspace.js';
 import { AuditEventSchema } from '../../src/audit/audit-event.js';
 
-const root = process.getuid?.() === 0;
+const itRoot = itNeeds(process.getuid?.() === 0, 'root (a mount namespace, setpriv, a tmpfs of its own)');
 
 /** A system tool by its full path: paude runs with only node on its PATH. */
 function tool(name: string): string {
@@ -88,7 +89,7 @@ async function tinyDisk(engine: EngineHandle): Promise<{ dir: string; fill(freeP
   };
 }
 describeEngines('host faults: engine, socket, disk', (engine) => {
-  it.skipIf(!root)('says in one sentence that the engine does not answer, and starts nothing', async () => {
+  itRoot('says in one sentence that the engine does not answer, and starts nothing', async () => {
     const p = await testProject(engine);
     // The engine's socket is there but nothing answers on it (a stopped engine): in a mount
     // namespace of this command only, an empty file lies over it.
@@ -107,7 +108,7 @@ describeEngines('host faults: engine, socket, disk', (engine) => {
     expect(await leftovers(engine, p)).toEqual([]);
   });
 
-  it.skipIf(!root)('says which socket this user may not use, and what to do', async () => {
+  itRoot('says which socket this user may not use, and what to do', async () => {
     const p = await testProject(engine);
     // paude as nobody, against the real root-owned socket; its files are nobody's.
     const bin = join(p.dir, 'bin');
@@ -128,7 +129,7 @@ describeEngines('host faults: engine, socket, disk', (engine) => {
     expect(await leftovers(engine, p)).toEqual([]);
   });
 
-  it.skipIf(!root)('fails a start on a full disk at every write with one sentence naming the file, leaving nothing behind', async () => {
+  itRoot('fails a start on a full disk at every write with one sentence naming the file, leaving nothing behind', async () => {
     const p = await testProject(engine);
     const disk = await tinyDisk(engine);
     onDisk(p, disk.dir);
@@ -163,7 +164,7 @@ describeEngines('host faults: engine, socket, disk', (engine) => {
     process.stderr.write(`[${engine.name}] full disk at: ${[...named].join(', ')}\n`);
   });
 
-  it.skipIf(!root)('fails a start whose audit log cannot be written, leaving no session and no half line', async () => {
+  itRoot('fails a start whose audit log cannot be written, leaving no session and no half line', async () => {
     const disk = await tinyDisk(engine);
     const p = await testProject(engine, { config: { audit: { sinks: [{ type: 'file', path: disk.dir }] } } });
     // An earlier session's story is there, and must stay whole.
@@ -180,7 +181,7 @@ describeEngines('host faults: engine, socket, disk', (engine) => {
     expect(after.filter(Boolean)).toEqual(before);
   });
 
-  it.skipIf(!root)('keeps every file as it was when a change cannot be written to a full disk', async () => {
+  itRoot('keeps every file as it was when a change cannot be written to a full disk', async () => {
     const p = await testProject(engine);
     const disk = await tinyDisk(engine);
     onDisk(p, disk.dir);

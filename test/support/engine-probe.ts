@@ -17,7 +17,8 @@ export interface EngineProbe {
   baseImage: string;
 }
 
-export const BASE_IMAGE = process.env.PAUDE_TEST_BASE_IMAGE ?? 'localhost/paude-test-base:bookworm';
+/** The local base image scripts/lib/bootstrap.sh builds for the demo, the tests and the benchmarks. */
+export const BASE_IMAGE = process.env.PAUDE_TEST_BASE_IMAGE ?? process.env.PAUDE_LOCAL_BASE_IMAGE ?? 'localhost/paude-local-base:bookworm';
 
 export function engineSocket(name: EngineName, env: NodeJS.ProcessEnv = process.env): string {
   if (name === 'podman') {
@@ -33,7 +34,7 @@ export async function probeEngine(name: EngineName): Promise<EngineProbe> {
   const base = { name, socketPath, baseImage: BASE_IMAGE };
   const envVar = name === 'podman' ? 'PAUDE_TEST_PODMAN_SOCKET' : 'PAUDE_TEST_DOCKER_SOCKET';
   if (!existsSync(socketPath)) {
-    return { ...base, available: false, reason: `no socket at ${socketPath} (start the engine with .ci/provision-engines.sh or set ${envVar})` };
+    return { ...base, available: false, reason: `no socket at ${socketPath} (npm test starts it as root on Debian 12; or set ${envVar})` };
   }
   const docker = new Docker({ socketPath, timeout: 5000 });
   let version: Awaited<ReturnType<Docker['version']>>;
@@ -49,7 +50,7 @@ export async function probeEngine(name: EngineName): Promise<EngineProbe> {
   try {
     await docker.getImage(BASE_IMAGE).inspect();
   } catch {
-    return { ...base, available: false, reason: `base image ${BASE_IMAGE} is missing on ${name} (build it with .ci/build-base-image.sh)` };
+    return { ...base, available: false, reason: `base image ${BASE_IMAGE} is missing on ${name} (npm test builds it as root on Debian 12: .ci/build-base-image.sh)` };
   }
   return { ...base, available: true, version: version.Version };
 }

@@ -13,6 +13,7 @@ import { platformFor, resolveClaudeCode } from '../../src/images/claude-code-pac
 import { ensureImage } from '../../src/images/image-builder.js';
 import { proxyRecipe } from '../../src/images/proxy-recipe.js';
 import { RUN_LABEL } from './engine-test.js';
+import { wholeSuite } from './requirements.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,8 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.stderr.write(e.available ? `engine ${e.name}: ${e.version} at ${e.socketPath}\n` : `engine ${e.name}: NOT AVAILABLE: ${e.reason}\n`);
   }
   const missing = engines.filter((e) => !e.available);
-  if (process.env.CI && missing.length > 0) {
-    throw new Error(`CI needs both engines, but ${missing.map((e) => `${e.name} (${e.reason})`).join('; ')}`);
+  if (wholeSuite && missing.length > 0) {
+    throw new Error(`the whole suite needs both engines (CI or PAUDE_TEST_FULL), but ${missing.map((e) => `${e.name} (${e.reason})`).join('; ')}`);
   }
   project.provide('engines', engines);
   project.provide('testRunId', runId);
