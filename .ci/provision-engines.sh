@@ -13,7 +13,7 @@ mkdir -p "$STATE_DIR"
 log() { printf '[provision] %s\n' "$*"; }
 
 need_pkgs=()
-for p in podman runc crun slirp4netns fuse-overlayfs uidmap netavark aardvark-dns docker.io squid debootstrap curl iptables openssh-client openssh-server; do
+for p in podman runc crun slirp4netns fuse-overlayfs uidmap netavark aardvark-dns docker.io squid debootstrap curl iptables openssh-client openssh-server docker-registry; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then
