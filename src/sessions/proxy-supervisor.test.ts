@@ -77,11 +77,23 @@ describe('ProxySupervisor', () => {
     expect(lines).toEqual(['paude-abc123: could not start its proxy again (no such image); the agent has no network']);
   });
 
-  it('does nothing for a backend that cannot restart its proxy', async () => {
-    const backend = { inspect: () => Promise.reject(new Error('not called')) } as unknown as SessionBackend;
-    const s = new ProxySupervisor(backend, 'paude-abc123');
+  it('does nothing for a backend that cannot restart its proxy: no timer, no engine call, no report', async () => {
+    const inspect = vi.fn(() => Promise.reject(new Error('not called')));
+    const lines: string[] = [];
+    const backend = { inspect } as unknown as SessionBackend;
+    const s = new ProxySupervisor(backend, 'paude-abc123', { report: (l) => lines.push(l), intervalMs: 1 });
     s.start();
     await s.check();
+    await new Promise((r) => setTimeout(r, 20));
     await s.stop();
+    expect(inspect).not.toHaveBeenCalled();
+    expect(s.restarts).toBe(0);
+    expect(lines).toEqual([]);
+    // The control: the same calls with a backend that can restart it do call the engine.
+    const able = fakeBackend({ proxy: 'exited', agent: 'running' });
+    const spy = vi.spyOn(able, 'inspect');
+    await new ProxySupervisor(able, 'paude-abc123').check();
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(able.starts).toBe(1);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Load: ten sessions started at once (all up, listed, each proxy enforcing its own policy, all
- * removed without a trace), and one proxy carrying 1,000 requests/s for 30 s from inside its
- * agent, every request seen exactly once in the live events and in the audit log (brought up
- * to date while the load runs, and after the session stopped).
+ * removed without a trace), and one proxy given 30,000 requests from inside its agent, offered at
+ * 1,000 a second for 30 s, every request answered and seen exactly once in the live events and
+ * in the audit log (brought up to date while the load runs, and after the session stopped).
+ * The rate the proxy reached is printed, not asserted (tests have no timed assertions); the
+ * benchmarks measure throughput (bench/p4-proxy-latency.ts).
  *
  * The proxy's log names a request by host and port (no path), so each request of the load is a
  * host and port pair of its own: a<n>.load.test on one of PORTS consecutive ports, of which the
@@ -208,7 +210,7 @@ describeEngines('load', (engine) => {
     await waitFor(() => Promise.resolve(keepers.every((pid) => pid === undefined || !alive(pid)) ? true : undefined), 15_000);
   }, 180_000);
 
-  it('carries 1,000 requests/s for 30 s through one proxy: each request once in the live events and in the audit log', async () => {
+  it('answers 30,000 requests offered at 1,000 a second through one proxy: each once at the upstream, in the live events and in the audit log', async () => {
     const gateway = await gatewayOf(engine);
     const ports = await freePorts(PORTS);
     const base = ports[0] ?? 0;

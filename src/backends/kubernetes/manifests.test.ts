@@ -148,7 +148,15 @@ describe('sessionObjects', () => {
       to: [{ podSelector: { matchLabels: { [LABELS.session]: 'paude-abc123', [LABELS.role]: 'proxy' } } }],
       ports: [KUBE_PORTS.proxy, KUBE_PORTS.provider, KUBE_PORTS.otel].map((port) => ({ protocol: 'TCP', port })),
     });
-    expect(agent?.spec?.egress?.[1]?.ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    // DNS only to the cluster's DNS pods: a rule with ports and no `to` would open port 53 of any host.
+    expect(agent?.spec?.egress?.[1]).toEqual({
+      to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+      ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+    });
+    expect(agent?.spec?.egress).toHaveLength(2);
+    // On the wire too, every egress rule names its peers.
+    const egress = (wire(agent ?? {}).spec as { egress: Array<{ to?: unknown[] }> }).egress;
+    expect(egress.map((r) => r.to?.length ?? 0)).toEqual([1, 1]);
     // On the wire (client-node calls it _from): an ingress rule without `from` would admit anyone.
     const ingress = (wire(proxy ?? {}).spec as { ingress: Array<{ from?: unknown }> }).ingress;
     expect(ingress[0]?.from).toEqual([{ podSelector: { matchLabels: { [LABELS.session]: 'paude-abc123', [LABELS.role]: 'agent' } } }]);
