@@ -9,7 +9,7 @@ import { chmod, chown, copyFile, link, mkdir, mkdtemp, readdir, readFile, rm, st
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { itNeeds } from '../support/requirements.js';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { runPaude, type CliResult } from '../support/run-cli.js';
