@@ -6,11 +6,17 @@
  * in ANSI colour codes. Real samples of both are in build-stream-samples.json.
  */
 import { StringDecoder } from 'node:string_decoder';
+import type { PullProgress } from './pull-progress.js';
 
+/** What ensureImage reports: build steps and output, and the pull of a missing base image before them. */
 export type BuildProgress =
   | { kind: 'step'; text: string; step: number; total: number }
   | { kind: 'output'; text: string }
-  | { kind: 'done'; text: string };
+  | { kind: 'done'; text: string }
+  | PullProgress
+  | { kind: 'pulled'; text: string }
+  /** One line the user should see (say, credentials paude could not use). */
+  | { kind: 'notice'; text: string };
 
 export interface BuildStep {
   step: number;

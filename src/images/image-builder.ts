@@ -1,13 +1,15 @@
 /**
  * Makes sure the image for a recipe exists on an engine, building it only when its content
- * hash is new. The base image is pinned by id for the build, so the engine never pulls it and
- * the image is built on exactly the base the hash was computed from.
+ * hash is new. A missing base image is pulled first, through the engine's API (image-pull.ts);
+ * then it is pinned by id for the build, so the build never pulls and the image is built on
+ * exactly the base the hash was computed from.
  */
 import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ExitCode, PaudeError } from '../errors.js';
 import { CONTAINERFILE_NAME, createBuildContext } from './build-context.js';
 import { BuildStreamParser, type BuildProgress, type BuildStep } from './build-progress.js';
+import { identifyEngine, pullImage } from './image-pull.js';
 import { imageRef, recipeHash, type ImageRecipe } from './image-recipe.js';
 
 /** Every built image carries its recipe hash, so a same-named image we did not build is not mistaken for ours. */
@@ -19,6 +21,8 @@ export interface EnsureImageOptions {
   onProgress?: (event: BuildProgress) => void;
   /** The build arg naming the base image; default 'BASE_IMAGE'. */
   baseImageArg?: string;
+  /** Where the user's registry auth files are found (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface EnsuredImage {
@@ -49,11 +53,13 @@ interface Build {
 
 /** Builds in flight per engine connection, by ref: concurrent callers share one. */
 const builds = new WeakMap<Dockerode, Map<string, Build>>();
+/** Base image pulls in flight per engine connection, by name (the proxy and agent images share a base). */
+const pulls = new WeakMap<Dockerode, Map<string, Promise<void>>>();
 
 export async function ensureImage(docker: Dockerode, recipe: ImageRecipe, options: EnsureImageOptions = {}): Promise<EnsuredImage> {
   const baseImageArg = options.baseImageArg ?? 'BASE_IMAGE';
   const baseName = recipe.buildArgs[baseImageArg];
-  const baseId = baseName === undefined ? undefined : await baseImageId(docker, baseName);
+  const baseId = baseName === undefined ? undefined : await baseImageId(docker, baseName, options);
   const hash = recipeHash(recipe, baseId);
   const ref = imageRef(recipe, hash);
   const running = buildsOf(docker);
@@ -135,12 +141,25 @@ async function buildImage(docker: Dockerode, recipe: ImageRecipe, input: BuildIn
   return { id: image.Id };
 }
 
-async function baseImageId(docker: Dockerode, name: string): Promise<string> {
+/** The base's id; a base the engine does not have is pulled (progress goes to the caller that started the pull). */
+async function baseImageId(docker: Dockerode, name: string, options: EnsureImageOptions): Promise<string> {
   const image = await inspectImage(docker, name);
   if (image !== undefined) return image.Id;
-  const engine = await describeEngine(docker);
+  let running = pulls.get(docker);
+  if (running === undefined) pulls.set(docker, (running = new Map<string, Promise<void>>()));
+  let pull = running.get(name);
+  if (pull === undefined) {
+    const started = pullImage(docker, name, { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.env ? { env: options.env } : {}) });
+    const map = running;
+    pull = started.finally(() => map.delete(name));
+    running.set(name, pull);
+  }
+  await pull;
+  const pulled = await inspectImage(docker, name);
+  if (pulled !== undefined) return pulled.Id;
+  const engine = await identifyEngine(docker);
   throw new PaudeError(
-    `The base image ${name} is not on ${engine}: set image.base in paude.json to an image that is, or build or pull ${name} there.`,
+    `The base image ${name} was pulled but ${engine.description} does not find it by that name; set image.base in your global paude.json (or PAUDE_BASE_IMAGE) to the name the engine lists it under.`,
     ExitCode.engine,
   );
 }
@@ -163,18 +182,6 @@ async function removeIfUnused(docker: Dockerode, oldId: string, newId: string): 
     await docker.getImage(oldId).remove();
   } catch {
     // Best effort: a container may still use it (409), and the new image is in place either way.
-  }
-}
-
-async function describeEngine(docker: Dockerode): Promise<string> {
-  const socket = (docker.modem as { socketPath?: unknown }).socketPath;
-  const where = typeof socket === 'string' ? ` at ${socket}` : '';
-  try {
-    const version = await docker.version();
-    const podman = (version.Components ?? []).some((component) => /podman/i.test(component.Name));
-    return `${podman ? 'Podman' : 'Docker'} ${version.Version}${where}`;
-  } catch {
-    return `the container engine${where}`;
   }
 }
 

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ImageRecipe } from './image-recipe.js';
 
-export const DEFAULT_BASE_IMAGE = 'docker.io/library/debian:bookworm-slim';
+/** A short name: the engine resolves it with its own configuration (its default registry, mirrors). */
+export const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
 const ASSETS = new URL('../../assets/proxy/', import.meta.url);
 
 export async function proxyRecipe(baseImage = DEFAULT_BASE_IMAGE): Promise<ImageRecipe> {
