@@ -67,6 +67,52 @@ describe('createProgressPrinter', () => {
   });
 });
 
+describe('createProgressPrinter with a base image pull', () => {
+  const pull = (done: number, layers: number, current: number, total: number, extracting = false): BuildProgress => ({ kind: 'pull', text: 'debian:bookworm-slim', layers, done, current, total, extracting });
+  const events: BuildProgress[] = [
+    pull(0, 0, 0, 0),
+    { kind: 'notice', text: 'paude does not run credential helpers (docker-credential-desktop, named in /h/.docker/config.json), so r.test is asked without credentials; pull the image yourself if it needs them' },
+    pull(0, 2, 0, 0),
+    pull(0, 2, 1_000_000, 30_000_000),
+    pull(0, 2, 9_000_000, 30_000_000),
+    pull(1, 2, 20_000_000, 30_000_000),
+    pull(2, 2, 30_000_000, 30_000_000, true),
+    pull(2, 2, 30_000_000, 30_000_000),
+    { kind: 'pulled', text: 'debian:bookworm-slim' },
+    build[0]!,
+  ];
+
+  it('prints a line when the pull starts and each time a layer is done, when not on a TTY', () => {
+    const out = terminal(false);
+    const printer = createProgressPrinter(out, 'proxy image');
+    events.forEach((event) => printer.onProgress(event));
+    expect(out.written.split('\n')).toEqual([
+      'pulling debian:bookworm-slim for the proxy image',
+      'paude does not run credential helpers (docker-credential-desktop, named in /h/.docker/config.json), so r.test is asked without credentials; pull the image yourself if it needs them',
+      'pulling debian:bookworm-slim: 1/2 layers, 20 MB/30 MB',
+      'pulling debian:bookworm-slim: 2/2 layers, 30 MB/30 MB, unpacking',
+      'pulled debian:bookworm-slim',
+      'building proxy image: step 1/3 FROM localhost/paude-test-base:bookworm',
+      '',
+    ]);
+  });
+
+  it('summarises every layer in one updating line on a TTY, and writes it only when it changes', () => {
+    const out = terminal(true, 120);
+    const printer = createProgressPrinter(out, 'proxy image');
+    printer.onProgress(events[0]!);
+    expect(screen(out.written)).toEqual(['pulling debian:bookworm-slim for the proxy image']);
+    printer.onProgress(events[1]!);
+    printer.onProgress(events[3]!);
+    expect(screen(out.written)).toEqual([expect.stringMatching(/^paude does not run credential helpers/) as string, 'pulling debian:bookworm-slim: 0/2 layers, 1.0 MB/30 MB']);
+    const before = out.written;
+    printer.onProgress(events[3]!);
+    expect(out.written).toBe(before);
+    events.slice(4).forEach((event) => printer.onProgress(event));
+    expect(screen(out.written).slice(1)).toEqual(['pulled debian:bookworm-slim', 'building proxy image: step 1/3 FROM localhost/paude-test-base:bookworm']);
+  });
+});
+
 describe('fitWidth', () => {
   it('cuts by characters, not bytes, and removes control characters', () => {
     expect(fitWidth('RUN\techo "héllo"\n', 40)).toBe('RUN echo "héllo" ');
