@@ -21,13 +21,15 @@ import { SessionScreen } from '../sessions/screen.js';
 import { SessionService, type SessionView } from '../sessions/session-service.js';
 import { sessionDir } from '../sessions/session-record.js';
 import type { DashboardServices } from './services.js';
-import { hookSpoolOf, openAuditLog, recordApproval, recordPolicyChange, settleSession } from '../audit/audit-service.js';
+import { hookSpoolOf, openAuditLog, settleSession } from '../audit/audit-service.js';
+import { answerHeld, changePolicy, type PolicyDeps } from '../app/network-policy.js';
 import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
 
 export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, cwd = process.cwd()): DashboardServices {
   const service = new SessionService(resolved.paths, resolved.config.backend, env);
   const audit = openAuditLog(resolved);
   const policy = new PolicyService(resolved.paths);
+  const deps: PolicyDeps = { paths: resolved.paths, audit, env, from: 'dashboard' };
   const views = new Map<string, SessionView>();
   const stateOf = (id: string): ProxyStateDir => new ProxyStateDir(join(sessionDir(resolved.paths.sessionsDir, id), 'proxy'));
   const view = (id: string): SessionView => {
@@ -154,21 +156,13 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
     },
 
     async decide(held, scope) {
-      const broker = new ApprovalBroker(stateOf(held.session), held.session);
-      const approval = { session: held.session, request: held.id, host: held.host, port: held.port, from: 'dashboard' };
-      if (scope === 'deny') {
-        await broker.decide(held.id, 'deny');
-        await recordApproval(audit, { ...approval, decision: 'deny', scope: 'once' }, env);
-        return `denied ${held.host} once in ${held.session}`;
-      }
-      if (scope !== 'once') {
-        const record = view(held.session).record;
-        const updated = await policy.apply({ effect: 'allow', entry: held.host, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
-        await recordPolicyChange(audit, { session: held.session, effect: 'allow', entry: held.host, scope, sessions: updated, from: 'dashboard' }, env);
-      }
-      await broker.decide(held.id, 'allow').catch(() => undefined); // a stored allow may have released it already
-      await recordApproval(audit, { ...approval, decision: 'allow', scope }, env);
-      return `allowed ${held.host} ${scope === 'once' ? 'once' : `for the ${scope}`}${scope === 'global' ? '' : ` (${held.session})`}`;
+      const record = view(held.session).record;
+      if (!record) throw new Error(`${held.session} has no record; answer it with paude approve ${held.id}`);
+      const answer = scope === 'deny' ? { effect: 'deny' as const, scope: 'once' as const } : { effect: 'allow' as const, scope };
+      const done = await answerHeld(deps, record, held, answer);
+      if (scope === 'deny') return `denied ${held.host}:${held.port} once in ${held.session}`;
+      const what = done.entry ?? `${held.host}:${held.port}`;
+      return `allowed ${what} ${scope === 'once' ? 'once' : `for the ${scope}`}${scope === 'global' ? '' : ` (${held.session})`}`;
     },
 
     async policy(session) {
@@ -185,8 +179,7 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
 
     async changePolicy(session, effect, entry, scope) {
       const record = view(session).record;
-      const updated = await policy.apply({ effect, entry, scope, ...(record ? { session: record, projectRoot: record.projectRoot } : {}) });
-      await recordPolicyChange(audit, { session, effect, entry, scope, sessions: updated, from: 'dashboard' }, env);
+      const updated = await changePolicy(deps, { effect, entry, scope, ...(record ? { session: record } : {}) });
       return `${effect === 'allow' ? 'allowed' : 'denied'} ${entry} for the ${scope}; in effect now in ${updated.join(', ') || 'no running session'}`;
     },
 

@@ -89,7 +89,7 @@ describeEngines('policy commands on a running session', (engine) => {
       expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, host: 'held.test', port: 80, method: 'GET', session: s.id })]);
 
       const approved = await runPaude(['approve', id, '--scope', 'session'], { cwd: s.ws, env: s.env });
-      expect(approved.stdout.trim()).toBe(`allowed held.test:80 for ${s.id} (session)`);
+      expect(approved.stdout.trim()).toBe(`allowed held.test:80 for ${s.id} (session: held.test)`);
       expect((await request).status).toBe('200');
       // The session now allows it outright: nothing is held.
       const started = Date.now();

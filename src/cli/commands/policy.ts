@@ -4,14 +4,15 @@ import { findProject, resolvePaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { ApprovalBroker, type HeldRequest } from '../../policy/approval-broker.js';
 import { LogFollower } from '../../policy/log-follower.js';
-import { PolicyService, type StoredScope } from '../../policy/policy-service.js';
+import type { StoredScope } from '../../policy/policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../../policy/policy-stores.js';
 import { parseAccessLine, type ProxyEvent } from '../../policy/proxy-event.js';
 import { ProxyStateDir } from '../../policy/proxy-state.js';
 import { defaultSession, listSessionRecords, resolveSession, sessionDir, type SessionRecord } from '../../sessions/session-record.js';
 import type { CliContext } from '../program.js';
 import type { AuditLog } from '../../audit/audit-log.js';
-import { flushSinks, openAuditLog, recordApproval, recordPolicyChange } from '../../audit/audit-service.js';
+import { flushSinks, openAuditLog } from '../../audit/audit-service.js';
+import { answerHeld, answerWaiting, changePolicy as changePolicyOnce, heldRequests, type PolicyDeps } from '../../app/network-policy.js';
 import { loadConfig } from '../../config/load-config.js';
 import { quote } from '../../policy/network-entry.js';
 
@@ -46,27 +47,21 @@ function stateOf(sessionsDir: string, id: string): ProxyStateDir {
 export async function changePolicy(ctx: CliContext, effect: PolicyEffect, host: string, flags: ScopeFlags): Promise<void> {
   const entry = canonicalEntry(host);
   const scope = scopeOf(flags);
-  const { records, paths } = await sessions(ctx);
+  const { records } = await sessions(ctx);
+  const deps = await depsFor(ctx);
   if (scope === 'once') {
     const session = pick(ctx, records, flags.session);
-    const broker = new ApprovalBroker(stateOf(paths.sessionsDir, session.id), session.id);
-    const held = (await broker.pending()).filter((h) => canonicalEntry(h.host) === entry || `${h.host}:${h.port}` === entry);
-    if (held.length === 0) throw new UsageError(`no request to ${entry} is waiting in ${session.id}; --once answers a held request (see paude approvals)`);
-    const log = await auditFor(ctx);
-    for (const h of held) {
-      await broker.decide(h.id, effect);
-      await recordApproval(log, { session: session.id, request: h.id, host: h.host, port: h.port, decision: effect, scope: 'once', from: 'cli' }, ctx.env);
-    }
-    ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.length} waiting request${held.length > 1 ? 's' : ''} to ${entry} in ${session.id}, once\n`);
+    const answered = await answerWaiting(deps, session, effect, entry);
+    if (answered === 0) throw new UsageError(`no request to ${entry} is waiting in ${session.id}; --once answers a held request (see paude approvals)`);
+    await flushSinks(deps.audit);
+    ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${answered} waiting request${answered > 1 ? 's' : ''} to ${entry} in ${session.id}, once\n`);
     return;
   }
   const session = scope === 'session' || flags.session ? pick(ctx, records, flags.session) : undefined;
-  const service = new PolicyService(paths);
-  const updated = await service.apply({ effect, entry, scope, session, projectRoot: session?.projectRoot ?? findProject(ctx.cwd).root });
-  const log = await auditFor(ctx);
-  await recordPolicyChange(log, { ...(session ? { session: session.id } : {}), effect, entry, scope, sessions: updated, from: 'cli' }, ctx.env);
-  await flushSinks(log);
-  const where = scope === 'session' ? `for ${session?.id}` : scope === 'project' ? `for project ${session?.projectRoot ?? findProject(ctx.cwd).root}` : 'globally';
+  const projectRoot = session?.projectRoot ?? findProject(ctx.cwd).root;
+  const updated = await changePolicyOnce(deps, { effect, entry, scope, ...(session ? { session } : {}), projectRoot });
+  await flushSinks(deps.audit);
+  const where = scope === 'session' ? `for ${session?.id}` : scope === 'project' ? `for project ${projectRoot}` : 'globally';
   ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${entry} ${where}${updated.length ? `; in effect now in ${updated.join(', ')}` : ''}\n`);
   // Held requests the change decides are released by the proxy itself.
 }
@@ -157,27 +152,24 @@ export async function approvals(ctx: CliContext, opts: { json?: boolean; watch?:
 
 export async function approve(ctx: CliContext, id: string, opts: { scope?: string; deny?: boolean }): Promise<void> {
   const scope = opts.scope ?? 'once';
-  if (!['once', 'session', 'project', 'global'].includes(scope)) throw new UsageError(`--scope must be once, session, project or global, not ${quote(scope)}`);
+  if (scope !== 'once' && scope !== 'session' && scope !== 'project' && scope !== 'global') throw new UsageError(`--scope must be once, session, project or global, not ${quote(scope)}`);
   const { records, paths } = await sessions(ctx);
   for (const r of records) {
-    const broker = new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id);
-    const held = (await broker.pending()).find((h) => h.id === id);
+    const held = (await heldRequests(paths, r.id)).find((h) => h.id === id);
     if (!held) continue;
     const effect: PolicyEffect = opts.deny ? 'deny' : 'allow';
-    const log = await auditFor(ctx);
-    if (scope !== 'once') {
-      const entry = held.port === 80 || held.port === 443 ? held.host : `${held.host}:${held.port}`;
-      const updated = await new PolicyService(paths).apply({ effect, entry, scope: scope as StoredScope, session: r });
-      await recordPolicyChange(log, { session: r.id, effect, entry, scope, sessions: updated, from: 'cli' }, ctx.env);
-    }
-    // The policy change may already have released it; answering a released request is no error.
-    await broker.decide(id, effect).catch(() => undefined);
-    await recordApproval(log, { session: r.id, request: id, host: held.host, port: held.port, decision: effect, scope, from: 'cli' }, ctx.env);
-    await flushSinks(log);
-    ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.host}:${held.port} for ${r.id} (${scope})\n`);
+    const deps = await depsFor(ctx);
+    const done = await answerHeld(deps, r, held, { effect, scope });
+    await flushSinks(deps.audit);
+    ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${held.host}:${held.port} for ${r.id} (${scope}${done.entry ? `: ${done.entry}` : ''})\n`);
     return;
   }
   throw new UsageError(`no held request ${quote(id)} in any running session (it may have timed out); see paude approvals`);
+}
+
+/** The application layer's policy dependencies, with the audit log of the global configuration. */
+async function depsFor(ctx: CliContext): Promise<PolicyDeps> {
+  return { paths: resolvePaths(ctx.env), audit: await auditFor(ctx), env: ctx.env, from: 'cli' };
 }
 
 /** The audit log of the global configuration (audit.sinks), if it has a file sink. */
