@@ -8,6 +8,7 @@ import { didYouMean } from '../config/did-you-mean.js';
 import { BACKEND_TYPES } from '../config/schema.js';
 import { packageVersion } from './main.js';
 import { collect, type ConfigFlags } from './flags.js';
+import { takeRegistryWarnings } from '../policy/registry-warnings.js';
 import type { RunFlags } from './commands/run.js';
 import type { ScopeFlags } from './commands/policy.js';
 
@@ -257,6 +258,9 @@ export async function runCli(argv: readonly string[], ctx: CliContext = defaultC
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     return reportError(error, ctx, debug);
+  } finally {
+    // A package registry group (@npm...) that resolved to nothing says so once per run.
+    for (const w of takeRegistryWarnings()) ctx.stderr.write(`paude: warning: ${w}\n`);
   }
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defaultConfig } from './defaults.js';
 import { projectRuleText } from './layering.js';
 import { PaudeFileSchema } from './schema.js';
-import { ALLOWLIST_GROUPS } from '../policy/groups.js';
+import { ALLOWLIST_GROUPS, REGISTRY_GROUPS } from '../policy/groups.js';
 
 interface Row {
   key: string;
@@ -104,10 +104,11 @@ export function replaceGeneratedBlock(doc: string, name: string, content: string
   return `${doc.slice(0, match.index + match[0].length)}\n${content}${doc.slice(end)}`;
 }
 
-/** The named allowlist groups as a markdown table. */
+/** The named allowlist groups as a markdown table: fixed groups' domains, and where each package registry group's hosts come from. */
 export function groupsMarkdown(): string {
-  const lines = ['| group | domains |', '|---|---|'];
+  const lines = ['| group | hosts |', '|---|---|'];
   for (const [name, domains] of Object.entries(ALLOWLIST_GROUPS)) lines.push(`| \`@${name}\` | ${domains.map((d) => `\`${d}\``).join(', ')} |`);
+  for (const [name, origin] of Object.entries(REGISTRY_GROUPS)) lines.push(`| \`@${name}\` | from your configuration: ${origin.replace(/\|/g, '\\|')} |`);
   return lines.join('\n') + '\n';
 }
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { NetworkMode } from '../config/schema.js';
 import { decide, normaliseRequestHost, ruleMatches, type CompiledPolicy, type Decision } from './decide.js';
 import type { CompiledRule, EffectivePolicy, PolicyEntry } from './effective-policy.js';
-import { ALLOWLIST_GROUPS } from './groups.js';
+import { GROUP_NAMES } from './groups.js';
 import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
 import { compilePolicy, renderPolicyRules } from './policy-rules.js';
 import { ProxyStateDir } from './proxy-state.js';
@@ -118,9 +118,16 @@ describe('decide', () => {
   });
 
   it('a group allows its members under the group name', () => {
-    const p = compiled({ allow: ['@npm'] });
-    expect(decide(p, 'registry.npmjs.org', 443)).toEqual({ decision: 'allow', rule: '@npm' });
-    expect(decide(p, 'evil.npmjs.org', 443)).toEqual({ decision: 'deny', rule: 'not-allowed' });
+    const p = compiled({ allow: ['@github'] });
+    expect(decide(p, 'api.github.com', 443)).toEqual({ decision: 'allow', rule: '@github' });
+    expect(decide(p, 'evil.github.com', 443)).toEqual({ decision: 'deny', rule: 'not-allowed' });
+  });
+
+  it('a registry group allows the hosts resolved for it, under the group name', () => {
+    const p = compilePolicy({ ...policyOf({ allow: ['@npm'] }), registryHosts: { npm: ['registry.test'] } });
+    expect(decide(p, 'registry.test', 443)).toEqual({ decision: 'allow', rule: '@npm' });
+    expect(decide(p, 'evil.registry.test', 443)).toEqual({ decision: 'deny', rule: 'not-allowed' });
+    expect(decide(compiled({ allow: ['@npm'] }), 'registry.test', 443)).toEqual({ decision: 'deny', rule: 'not-allowed' });
   });
 
   it('deny beats allow, on every port when the deny rule names none', () => {
@@ -424,7 +431,7 @@ const entryText = fc
         return withPort(`ip:${ip}`, port);
       }),
     },
-    { weight: 1, arbitrary: fc.constantFrom(...Object.keys(ALLOWLIST_GROUPS)).map((g) => `@${g}`) },
+    { weight: 1, arbitrary: fc.constantFrom(...GROUP_NAMES).map((g) => `@${g}`) },
   )
   .filter((t) => parseNetworkEntry(t).ok);
 
@@ -435,7 +442,8 @@ const policyArb = fc
     allow: fc.array(entryText, { maxLength: 6 }),
     deny: fc.array(entryText, { maxLength: 3 }),
   })
-  .map((p) => policyOf(p));
+  // Registry groups carry made-up resolved hosts, as withRegistryHosts gives them.
+  .map((p) => ({ ...policyOf(p), registryHosts: { npm: ['registry.test'], pypi: ['index.example.test', 'files.example.test'], crates: ['crates.mirror.example.test'], golang: ['proxy.example.test:8443'], debian: ['ip:10.20.30.40:3142'] } }));
 
 interface Request {
   host: string;

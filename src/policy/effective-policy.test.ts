@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { PaudeFile } from '../config/schema.js';
 import { decide } from './decide.js';
 import { buildEffectivePolicy, compileEntries, providerEntries, type EffectivePolicy, type PolicyEntry } from './effective-policy.js';
-import { ALLOWLIST_GROUPS, type AllowlistGroupName } from './groups.js';
+import { ALLOWLIST_GROUPS, REGISTRY_GROUP_NAMES, type FixedGroupName, type RegistryGroupName } from './groups.js';
 import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
 import { RULE_LINE, compilePolicy, renderPolicyRules } from './policy-rules.js';
 
@@ -54,7 +54,7 @@ describe('buildEffectivePolicy from a real loadConfig', () => {
     const policy = buildEffectivePolicy({
       config: resolved.config,
       sources: resolved.sources,
-      projectApprovals: { allow: ['pypi.org'], deny: ['tracker.test'] },
+      projectApprovals: { allow: ['packages.example.test'], deny: ['tracker.test'] },
       session: { allow: ['api.example.com'], deny: ['ip:10.0.0.1'] },
     });
 
@@ -67,7 +67,7 @@ describe('buildEffectivePolicy from a real loadConfig', () => {
       ['@npm', 'global'],
       ['*.internal.test', 'project'],
       ['docs.rs:8443', 'flag'],
-      ['pypi.org', 'approval'],
+      ['packages.example.test', 'approval'],
       ['api.example.com', 'session'],
     ]);
     expect(shown(policy.deny)).toEqual([
@@ -224,8 +224,8 @@ describe('providerEntries', () => {
 });
 
 describe('compileEntries: groups', () => {
-  const groupEntry = (name: AllowlistGroupName): PolicyEntry => ({ rule: { kind: 'group', name }, text: `@${name}`, source: 'global' });
-  const groups = Object.keys(ALLOWLIST_GROUPS) as AllowlistGroupName[];
+  const groupEntry = (name: FixedGroupName | RegistryGroupName): PolicyEntry => ({ rule: { kind: 'group', name }, text: `@${name}`, source: 'global' });
+  const groups = Object.keys(ALLOWLIST_GROUPS) as FixedGroupName[];
 
   it.each(groups)('@%s expands to one valid rule per member, labelled with the group', (name) => {
     const members = ALLOWLIST_GROUPS[name];
@@ -247,11 +247,37 @@ describe('compileEntries: groups', () => {
     }
   });
 
+  it.each(REGISTRY_GROUP_NAMES)('@%s expands to the hosts resolved for it, labelled with the group', (name) => {
+    const registry = { [name]: [`${name}.mirror.example.test`, 'ip:10.9.8.7:3142', 'registry.test:8443'] };
+    expect(compileEntries([groupEntry(name)], 'allow', registry)).toEqual([
+      { kind: 'host', name: `${name}.mirror.example.test`, ports: [80, 443], label: `@${name}` },
+      { kind: 'ip', name: '10.9.8.7', ports: [3142], label: `@${name}` },
+      { kind: 'host', name: 'registry.test', ports: [8443], label: `@${name}` },
+    ]);
+    expect(compileEntries([groupEntry(name)], 'deny', registry)[0]).toEqual({ kind: 'host', name: `${name}.mirror.example.test`, ports: 'any', label: `@${name}` });
+  });
+
+  it.each(REGISTRY_GROUP_NAMES)('@%s expands to nothing while it is not resolved (closed, never open)', (name) => {
+    expect(compileEntries([groupEntry(name)], 'allow')).toEqual([]);
+    expect(compileEntries([groupEntry(name)], 'allow', { [name]: [] })).toEqual([]);
+  });
+
+  it('a resolved member that is not a single host or address is dropped, never widened', () => {
+    expect(compileEntries([groupEntry('npm')], 'allow', { npm: ['*', '@github', 'ok.registry.test'] })).toEqual([{ kind: 'host', name: 'ok.registry.test', ports: [80, 443], label: '@npm' }]);
+  });
+
+  it('compilePolicy takes the registry hosts the policy carries', () => {
+    const policy: EffectivePolicy = { mode: 'restricted', allow: [groupEntry('pypi')], deny: [], approvalTimeoutSeconds: 30, registryHosts: { pypi: ['index.example.test'] } };
+    expect(decide(compilePolicy(policy), 'index.example.test', 443)).toEqual({ decision: 'allow', rule: '@pypi' });
+    expect(decide(compilePolicy({ ...policy, registryHosts: {} }), 'index.example.test', 443)).toEqual({ decision: 'deny', rule: 'not-allowed' });
+  });
+
   it('every group renders into lines the proxy accepts', () => {
-    const entries = groups.map(groupEntry);
-    const policy: EffectivePolicy = { mode: 'restricted', allow: entries, deny: entries, approvalTimeoutSeconds: 30 };
+    const entries = [...groups, ...REGISTRY_GROUP_NAMES].map(groupEntry);
+    const registryHosts = Object.fromEntries(REGISTRY_GROUP_NAMES.map((g) => [g, [`${g}.registry.test`]]));
+    const policy: EffectivePolicy = { mode: 'restricted', allow: entries, deny: entries, approvalTimeoutSeconds: 30, registryHosts };
     const lines = renderPolicyRules(policy).trimEnd().split('\n').slice(3);
-    const total = groups.reduce((n, g) => n + ALLOWLIST_GROUPS[g].length, 0);
+    const total = groups.reduce((n, g) => n + ALLOWLIST_GROUPS[g].length, 0) + REGISTRY_GROUP_NAMES.length;
     expect(lines).toHaveLength(2 * total);
     for (const line of lines) expect(line).toMatch(RULE_LINE);
   });

@@ -7,7 +7,7 @@
 import type { EffectiveConfig } from '../config/defaults.js';
 import { sourceOf, type Source } from '../config/layering.js';
 import type { NetworkMode } from '../config/schema.js';
-import { ALLOWLIST_GROUPS } from './groups.js';
+import { ALLOWLIST_GROUPS, isRegistryGroup, type RegistryHosts } from './groups.js';
 import { formatNetworkRule, parseNetworkEntry, type NetworkRule } from './network-entry.js';
 
 export type RuleSource = 'built-in' | 'provider' | 'global' | 'project' | 'flag' | 'approval' | 'session';
@@ -24,6 +24,12 @@ export interface EffectivePolicy {
   allow: PolicyEntry[];
   deny: PolicyEntry[];
   approvalTimeoutSeconds: number;
+  /**
+   * The hosts of the package registry groups (`@npm`...) this policy uses, resolved from the
+   * clients' configuration (registry-groups.ts, withRegistryHosts). A registry group missing
+   * here expands to nothing: unresolved means closed, never open.
+   */
+  registryHosts?: RegistryHosts;
 }
 
 export interface PolicyInputs {
@@ -112,12 +118,13 @@ export interface CompiledRule {
 
 const DEFAULT_PORTS = [80, 443] as const;
 
-export function compileEntries(entries: readonly PolicyEntry[], effect: 'allow' | 'deny'): CompiledRule[] {
+/** Groups expand to their members: fixed ones from groups.ts, registry ones from `registry` (resolved hosts). */
+export function compileEntries(entries: readonly PolicyEntry[], effect: 'allow' | 'deny', registry: RegistryHosts = {}): CompiledRule[] {
   const out: CompiledRule[] = [];
   const push = (rule: NetworkRule, label: string): void => {
     switch (rule.kind) {
       case 'group':
-        for (const member of ALLOWLIST_GROUPS[rule.name]) {
+        for (const member of isRegistryGroup(rule.name) ? (registry[rule.name] ?? []) : ALLOWLIST_GROUPS[rule.name]) {
           const parsed = parseNetworkEntry(member);
           if (parsed.ok && parsed.rule.kind !== 'group') push(parsed.rule, label);
         }

@@ -13,7 +13,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { getDomain } from 'tldts';
-import { ALLOWLIST_GROUPS, isGroupName, type AllowlistGroupName } from './groups.js';
+import { GROUP_NAMES, isGroupName, type AllowlistGroupName } from './groups.js';
 
 export type NetworkRule =
   | { kind: 'host'; host: string; port?: number }
@@ -66,7 +66,7 @@ export function parseNetworkEntry(raw: unknown): EntryParse {
 
 function parseGroup(name: string): EntryParse {
   if (isGroupName(name)) return { ok: true, rule: { kind: 'group', name } };
-  const known = Object.keys(ALLOWLIST_GROUPS).map((g) => `@${g}`).join(', ');
+  const known = GROUP_NAMES.map((g) => `@${g}`).join(', ');
   return fail(`is not a known group (known groups: ${known})`);
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NETWORK_MODES, type NetworkMode } from '../config/schema.js';
 import { compileEntries, type EffectivePolicy, type PolicyEntry } from './effective-policy.js';
-import { ALLOWLIST_GROUPS } from './groups.js';
+import { ALLOWLIST_GROUPS, GROUP_NAMES } from './groups.js';
 import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
 import { RULES_HEADER, RULE_LINE, compilePolicy, renderPolicyRules } from './policy-rules.js';
 
@@ -14,8 +14,8 @@ function entries(texts: readonly string[]): PolicyEntry[] {
   });
 }
 
-function policyOf(p: { mode?: NetworkMode; allow?: string[]; deny?: string[]; timeout?: number }): EffectivePolicy {
-  return { mode: p.mode ?? 'restricted', allow: entries(p.allow ?? []), deny: entries(p.deny ?? []), approvalTimeoutSeconds: p.timeout ?? 30 };
+function policyOf(p: { mode?: NetworkMode; allow?: string[]; deny?: string[]; timeout?: number; registryHosts?: EffectivePolicy['registryHosts'] }): EffectivePolicy {
+  return { mode: p.mode ?? 'restricted', allow: entries(p.allow ?? []), deny: entries(p.deny ?? []), approvalTimeoutSeconds: p.timeout ?? 30, ...(p.registryHosts ? { registryHosts: p.registryHosts } : {}) };
 }
 
 /** The rendered file as lines, without the final empty string after the last newline. */
@@ -40,10 +40,10 @@ describe('renderPolicyRules: a realistic policy', () => {
   });
 
   it('expands a group into one line per member, each labelled with the group', () => {
-    const lines = render(policyOf({ allow: ['@npm', '@github'] }));
+    const lines = render(policyOf({ allow: ['@npm', '@github'], registryHosts: { npm: ['registry.test', 'mirror.example.test:8080'] } }));
     expect(lines.slice(3)).toEqual([
-      'allow host registry.npmjs.org 80,443 @npm',
-      'allow host registry.yarnpkg.com 80,443 @npm',
+      'allow host registry.test 80,443 @npm',
+      'allow host mirror.example.test 8080 @npm',
       ...ALLOWLIST_GROUPS.github.map((h) => `allow host ${h} 80,443 @github`),
     ]);
   });
@@ -55,8 +55,8 @@ describe('renderPolicyRules: a realistic policy', () => {
   });
 
   it('a denied group is denied on every port', () => {
-    const lines = render(policyOf({ deny: ['@pypi'] }));
-    expect(lines.slice(3)).toEqual(['deny host pypi.org * @pypi', 'deny host files.pythonhosted.org * @pypi']);
+    const lines = render(policyOf({ deny: ['@pypi'], registryHosts: { pypi: ['index.example.test', 'files.example.test'] } }));
+    expect(lines.slice(3)).toEqual(['deny host index.example.test * @pypi', 'deny host files.example.test * @pypi']);
   });
 
   it('allow without a port means 80 and 443; deny without a port means every port; an explicit port is the only one', () => {
@@ -130,7 +130,7 @@ const piece = fc.oneof(
   fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/),
   fc.constantFrom('example', 'com', 'co.uk', 'github.io', 'test', 'xn--bcher-kva', 'localhost', 'ü', 'Ａ', '。'),
   fc.constantFrom('.', '*', '*.', ':', '::', '@', 'ip:', 'IP:', '[', ']', '\n', '\r', ' ', '\t', '"', "'", '#', ';', '/', '\\', '%', '\u0000', '\u2028', '\u00ad'),
-  fc.constantFrom(...Object.keys(ALLOWLIST_GROUPS).map((g) => `@${g}`)),
+  fc.constantFrom(...GROUP_NAMES.map((g) => `@${g}`)),
   fc.integer({ min: 0, max: 99999 }).map(String),
   fc.ipV4(),
   fc.ipV6(),

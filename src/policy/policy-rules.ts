@@ -17,7 +17,8 @@ export const RULES_HEADER = 'paude-policy 1';
 export const RULE_LINE = /^(allow|deny) (host|sub|dom|ip) ([a-z0-9.:-]+) (\*|[0-9]{1,5}(?:,[0-9]{1,5})*) ([a-z0-9.*:@[\]-]+)$/;
 
 export function compilePolicy(policy: EffectivePolicy): CompiledPolicy {
-  return { mode: policy.mode, allow: compileEntries(policy.allow, 'allow'), deny: compileEntries(policy.deny, 'deny') };
+  const registry = policy.registryHosts ?? {};
+  return { mode: policy.mode, allow: compileEntries(policy.allow, 'allow', registry), deny: compileEntries(policy.deny, 'deny', registry) };
 }
 
 export function renderPolicyRules(policy: EffectivePolicy): string {

@@ -21,6 +21,7 @@ import {
   removeScopedRule,
 } from './policy-stores.js';
 import { ProxyStateDir } from './proxy-state.js';
+import { sharedRegistryResolver, withRegistryHosts, type RegistryGroupResolver } from './registry-groups.js';
 
 export type StoredScope = 'session' | 'project' | 'global';
 
@@ -34,7 +35,11 @@ export interface PolicyChange {
 }
 
 export class PolicyService {
-  constructor(private readonly paths: PaudePaths) {}
+  constructor(
+    private readonly paths: PaudePaths,
+    /** Resolves @npm, @pypi... for the rules file; its warnings are the caller's to print (takeWarnings). */
+    private readonly registryGroups: RegistryGroupResolver = sharedRegistryResolver(),
+  ) {}
 
   /** The session's policy now: what it started with, plus project approvals and its own changes. */
   async effectivePolicy(record: SessionRecord): Promise<EffectivePolicy> {
@@ -55,7 +60,8 @@ export class PolicyService {
 
   async refresh(record: SessionRecord): Promise<void> {
     const state = new ProxyStateDir(join(sessionDir(this.paths.sessionsDir, record.id), 'proxy'));
-    await state.writeRules(renderPolicyRules(await this.effectivePolicy(record)));
+    const { policy } = await withRegistryHosts(await this.effectivePolicy(record), this.registryGroups);
+    await state.writeRules(renderPolicyRules(policy));
   }
 
   /** Takes a session's own entry off its list and updates its proxy; false when it had none such. */

@@ -18,6 +18,7 @@ import { ExitCode, PaudeError } from '../errors.js';
 import { writeTar } from '../images/build-context.js';
 import { buildEffectivePolicy } from '../policy/effective-policy.js';
 import { readScopedRules, projectRulesFile } from '../policy/policy-stores.js';
+import { registryGroupsOfTexts, sharedRegistryResolver, withRegistryHosts, type RegistryGroupResolver } from '../policy/registry-groups.js';
 import { proxyEnvironment } from '../policy/proxy-env.js';
 import { copyClaudeConfig } from './claude-config.js';
 import { agentCredentials, SECRETS_DIR } from './credentials.js';
@@ -67,6 +68,8 @@ export interface RunOptions {
   onStarted?: (session: { id: string; backend: SessionBackend }) => void;
   /** Start the session in the background, print its id and return (paude --detach). */
   detach?: boolean;
+  /** Resolves @npm, @pypi... from the package managers' configuration (default: this process's). */
+  registryGroups?: RegistryGroupResolver;
 }
 
 const HOME_IN_CONTAINER = '/home/paude';
@@ -78,6 +81,10 @@ export async function runSession(o: RunOptions): Promise<number> {
   if (config.network.mode === 'open') {
     o.stdio.stderr.write('paude: WARNING: network filtering is OFF for this session (open mode): the agent can reach any host.\n');
   }
+  // Package registry groups the configuration uses are looked up while the engine and images get
+  // ready (the clients take a moment); nothing runs when it uses none. resolve() never rejects.
+  const registryGroups = o.registryGroups ?? sharedRegistryResolver();
+  void registryGroups.resolve(registryGroupsOfTexts([...config.network.allowlist, ...config.network.denylist]));
 
   const { backend, images } = await sessionBackend(config, paths, o, project.devcontainerJson);
 
@@ -105,7 +112,11 @@ export async function runSession(o: RunOptions): Promise<number> {
           attributes: { 'paude.session_id': id, 'paude.workspace': project.root, 'paude.backend': backend.kind, 'paude.network_mode': config.network.mode, ...(config.telemetry.otel.enabled ? config.telemetry.otel.attributes : {}) },
         }
       : undefined;
-  const policy = buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } });
+  const { policy } = await withRegistryHosts(
+    buildEffectivePolicy({ config, sources: resolved.sources, projectApprovals: project_, session: { allow: [...creds.allow, ...otel.allow], deny: [] } }),
+    registryGroups,
+  );
+  for (const w of registryGroups.takeWarnings()) o.stdio.stderr.write(`paude: warning: ${w}\n`);
 
   const sessionDir = join(paths.sessionsDir, id);
   await mkdir(sessionDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {

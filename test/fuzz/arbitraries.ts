@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { ALLOWLIST_GROUPS } from '../../src/policy/groups.js';
+import { GROUP_NAMES } from '../../src/policy/groups.js';
 
 /** Every property holds each external input to at least this many cases (issue 9). */
 export const RUNS = 10_000;
@@ -84,7 +84,7 @@ export const ipEntry = fc.oneof(
   fc.tuple(fc.ipV6(), fc.option(port), fc.boolean()).map(([ip, p, brackets]) => (p === null && !brackets ? `ip:${ip}` : `ip:[${ip}]${withPort(p)}`)),
 );
 
-export const groupEntry = fc.constantFrom(...Object.keys(ALLOWLIST_GROUPS)).map((g) => `@${g}`);
+export const groupEntry = fc.constantFrom(...GROUP_NAMES).map((g) => `@${g}`);
 
 /** Entries built from the grammar: most are valid. */
 export const wellFormedEntry = fc.oneof(hostEntry, fc.mixedCase(hostEntry), ipEntry, fc.mixedCase(groupEntry));

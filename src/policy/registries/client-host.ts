@@ -1,0 +1,113 @@
+/**
+ * What the registry lookups may touch on the host where paude runs: the environment, the home
+ * directory, files, and the package managers themselves (run with a timeout, in the home
+ * directory). Production uses nodeClientHost(); unit tests pass fakes with made-up outputs.
+ *
+ * Clients run in the user's home directory, never in the project: a project's .npmrc, go.mod or
+ * .cargo/config.toml is written by the repository (so possibly by the agent) and must not choose
+ * which hosts the agent may reach.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { isIP } from 'node:net';
+
+export type CommandResult =
+  | { kind: 'ok'; stdout: string }
+  /** The program is not installed (not on PATH). */
+  | { kind: 'missing' }
+  /** It ran and failed; `detail` is the first line it printed on stderr, if any. */
+  | { kind: 'failed'; detail: string }
+  | { kind: 'timeout'; seconds: number };
+
+export interface ClientHost {
+  readonly env: NodeJS.ProcessEnv;
+  readonly home: string;
+  run(file: string, args: readonly string[]): Promise<CommandResult>;
+  /** A file's text; undefined when it does not exist or cannot be read. */
+  readText(path: string): Promise<string | undefined>;
+  /** A directory's entry names; empty when it does not exist or cannot be read. */
+  listDir(path: string): Promise<string[]>;
+}
+
+export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
+
+export function nodeClientHost(env: NodeJS.ProcessEnv = process.env, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS): ClientHost {
+  const home = env.HOME ?? homedir();
+  return {
+    env,
+    home,
+    run: (file, args) => runClient(file, args, { env, cwd: home, timeoutMs }),
+    readText: (path) => readFile(path, 'utf8').catch(() => undefined),
+    listDir: (path) => readdir(path).catch(() => []),
+  };
+}
+
+export function runClient(file: string, args: readonly string[], o: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number }): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    // GOTOOLCHAIN=local: `go env` must answer, never download a toolchain first.
+    // COREPACK_ENABLE_NETWORK=0: a yarn behind corepack must not download itself to answer.
+    const env = { ...o.env, GOTOOLCHAIN: 'local', PIP_DISABLE_PIP_VERSION_CHECK: '1', NO_UPDATE_NOTIFIER: '1', COREPACK_ENABLE_NETWORK: '0' };
+    const child = execFile(file, [...args], { env, cwd: o.cwd, timeout: o.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      if (!error) return resolve({ kind: 'ok', stdout });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return resolve({ kind: 'missing' });
+      if (error.killed && error.signal === 'SIGKILL') return resolve({ kind: 'timeout', seconds: Math.round(o.timeoutMs / 1000) });
+      const detail = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? error.message.split('\n')[0] ?? '';
+      resolve({ kind: 'failed', detail });
+    });
+    // Nothing is ever written to a client; an open stdin could keep one waiting.
+    child.stdin?.end();
+  });
+}
+
+/**
+ * The allowlist entry for a registry URL: its host, with the port when it is not 80 or 443
+ * (entries without a port allow both), `ip:` for an address. undefined for URLs without a host
+ * (file:, a local path) and for anything that is not a URL.
+ */
+export function entryOfUrl(text: string): string | undefined {
+  // Cargo's and apt's source kinds prefix the scheme: sparse+https://, mirror+http://.
+  const stripped = text.trim().replace(/^(?:sparse|registry|git|mirror|tor)\+(?=[a-z][a-z0-9+.-]*:)/i, '');
+  let url: URL;
+  try {
+    url = new URL(stripped);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host.length === 0) return undefined;
+  const port = url.port && url.port !== '80' && url.port !== '443' ? url.port : '';
+  if (isIP(host) === 6) return port ? `ip:[${host}]:${port}` : `ip:${host}`;
+  if (isIP(host) === 4) return port ? `ip:${host}:${port}` : `ip:${host}`;
+  return port ? `${host}:${port}` : host;
+}
+
+/** What one client contributes to its group, and why it contributes nothing when it does not. */
+export interface ClientLookup {
+  entries: string[];
+  /** Why this client gave nothing (or less than it should): one clause, e.g. "npm is not installed here". */
+  problem?: string;
+}
+
+/** Why a command gave no answer, as a clause for a warning. */
+export function commandProblem(command: string, result: Exclude<CommandResult, { kind: 'ok' }>): string {
+  const program = command.split(' ')[0] ?? command;
+  switch (result.kind) {
+    case 'missing':
+      return `${program} is not installed here`;
+    case 'failed': {
+      // eslint-disable-next-line no-control-regex -- a client's words stay one plain line
+      const detail = result.detail.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, 120);
+      return `\`${command}\` failed${detail ? ` (${detail})` : ''}`;
+    }
+    case 'timeout':
+      return `\`${command}\` did not answer within ${result.seconds} s`;
+  }
+}
+
+/** Entries in order, each once. */
+export function unique(entries: Iterable<string | undefined>): string[] {
+  return [...new Set([...entries].filter((e): e is string => e !== undefined))];
+}
