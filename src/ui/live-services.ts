@@ -4,7 +4,6 @@
  * model for previews, attach for the terminal hand-over. Nothing here renders.
  */
 import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionBackend } from '../backends/session-backend.js';
@@ -21,8 +20,9 @@ import { SessionScreen } from '../sessions/screen.js';
 import { SessionService, type SessionView } from '../sessions/session-service.js';
 import { sessionDir } from '../sessions/session-record.js';
 import type { DashboardServices } from './services.js';
-import { hookSpoolOf, openAuditLog, settleSession } from '../audit/audit-service.js';
+import { openAuditLog } from '../audit/audit-service.js';
 import { answerHeld, changePolicy, type PolicyDeps } from '../app/network-policy.js';
+import { removeSession, stopSession, type EndDeps } from '../app/session-end.js';
 import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
 
 export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, cwd = process.cwd()): DashboardServices {
@@ -30,6 +30,7 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
   const audit = openAuditLog(resolved);
   const policy = new PolicyService(resolved.paths);
   const deps: PolicyDeps = { paths: resolved.paths, audit, env, from: 'dashboard' };
+  const ends: EndDeps = { service, audit, env };
   const views = new Map<string, SessionView>();
   const stateOf = (id: string): ProxyStateDir => new ProxyStateDir(join(sessionDir(resolved.paths.sessionsDir, id), 'proxy'));
   const view = (id: string): SessionView => {
@@ -219,23 +220,14 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
     },
 
     async remove(session) {
-      const v = view(session);
-      // A remote session's copy of the workspace is brought back first, as paude rm does.
-      if (v.backendHandle?.remote && v.record) {
-        const { neverSyncedBack, pullWorkspace } = await import('../sync/session-sync.js');
-        const skip = neverSyncedBack(resolved.config);
-        const sink = new PassThrough();
-        sink.resume();
-        await pullWorkspace(v.backendHandle, session, v.record.projectRoot, sessionDir(resolved.paths.sessionsDir, session), resolved.paths.dataDir, skip, sink);
-      }
-      await settleSession(audit, resolved.paths, session, { exitCode: v.exitCode ?? null, ...(v.started ? { startedAt: v.started } : {}), how: 'removed from the dashboard' }, hookSpoolOf(v.backendHandle, session));
-      await service.remove(v);
+      // As paude rm --force: a remote session's copy of the workspace is brought back first.
+      await removeSession(ends, view(session));
       return `removed ${session}`;
     },
 
     async stop(session) {
-      await service.stop(view(session));
-      return `stopped ${session}`;
+      const moved = await stopSession(ends, view(session));
+      return `stopped ${session}${moved.length ? `; it had created ${moved.join(', ')} (protected), moved to the quarantine` : ''}`;
     },
   };
 }

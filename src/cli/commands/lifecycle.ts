@@ -7,7 +7,6 @@ import { ensureKeeper, keepSession } from '../../sessions/keeper.js';
 import { quarantined, quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
-import type { AuditLog } from '../../audit/audit-log.js';
 import { flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, settleSession } from '../../audit/audit-service.js';
 import { OtlpRelay } from '../../telemetry/relay.js';
 import { WorkspaceWatch } from '../../audit/file-watch.js';
@@ -16,8 +15,8 @@ import { join } from 'node:path';
 import type { CliContext } from '../program.js';
 import { sessionService } from './sessions.js';
 import { faultPoint } from '../../faults.js';
-import { claimOwner, liveOwner, releaseOwner } from '../../sessions/owner.js';
-import { existsSync } from 'node:fs';
+import { collectSession, LIVE_STATUSES, removeSession, stopSession, syncSkipFor, type EndDeps } from '../../app/session-end.js';
+import { liveOwner } from '../../sessions/owner.js';
 import { removeStrayWrites } from '../../fs/stray-writes.js';
 import { quote } from '../../policy/network-entry.js';
 
@@ -72,27 +71,11 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--time expects seconds (a number >= 0), not ${quote(opts.time)}`);
   const service = await sessionService(ctx);
   const views = refs.length ? await Promise.all(refs.map((r) => service.find(r))) : [await choose(service, ctx, undefined)];
-  const audit = await auditLogFor(ctx);
+  const deps = await endDeps(ctx, service);
   // Side by side (each mostly waits for its engine: ten took ten times as long one by one); each
   // is reported in the order asked, and a failure after all have had their turn.
   const ends = await Promise.allSettled(
-    views.map((view) =>
-      ending(service, view, async () => {
-        if (opts.rm) {
-          await service.end(view);
-          await settle(audit, service, view, 'stopped and removed');
-          faultPoint('rm.settled');
-          const moved = await service.remove(view);
-          // What the last look before the removal moved (after the settling above).
-          await recordQuarantined(audit, service.paths, view.id).catch(() => undefined);
-          return moved;
-        }
-        const guarded = await service.stop(view, grace);
-        await settle(audit, service, view, 'stopped');
-        faultPoint('stop.settled');
-        return guarded;
-      }).then((moved) => ({ view, moved })),
-    ),
+    views.map((view) => (opts.rm ? removeSession(deps, view, { how: 'stopped and removed', progress: ctx.stderr }) : stopSession(deps, view, grace)).then((moved) => ({ view, moved }))),
   );
   for (const end of ends) {
     if (end.status === 'rejected') continue;
@@ -100,59 +83,27 @@ export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean
     if (moved.length) ctx.stderr.write(`paude: ${view.id} had created ${moved.join(', ')} (protected); moved to the quarantine\n`);
     ctx.stdout.write(`${opts.rm ? 'removed' : 'stopped'} ${view.id}\n`);
   }
-  await flushSinks(audit);
+  await flushSinks(deps.audit);
   const failed = ends.find((e) => e.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-/**
- * Ends a session as this command's job: while it runs, the session's keeper leaves recording
- * the end to it (with how it ended), instead of racing it with "exited".
- */
-async function ending<T>(service: SessionService, view: SessionView, work: () => Promise<T>): Promise<T> {
-  const dir = sessionDir(service.paths.sessionsDir, view.id);
-  const claimed = existsSync(dir);
-  if (claimed) await claimOwner(dir, 'stopper');
-  try {
-    return await work();
-  } finally {
-    if (claimed) await releaseOwner(dir, 'stopper');
-  }
 }
 
 export async function remove(ctx: CliContext, refs: string[], opts: { force?: boolean; discard?: boolean }): Promise<void> {
   if (refs.length === 0) throw new UsageError('name the session(s) to remove (see paude sessions --all)');
   const service = await sessionService(ctx);
   const views = await Promise.all(refs.map((r) => service.find(r)));
-  const live = views.filter((v) => ['running', 'attached', 'detached', 'degraded', 'starting'].includes(v.status));
+  const live = views.filter((v) => LIVE_STATUSES.has(v.status));
   if (live.length && !opts.force) throw new UsageError(`${live.map((v) => v.id).join(', ')} ${live.length > 1 ? 'are' : 'is'} still running; paude stop it first, or paude rm --force`);
-  const audit = await auditLogFor(ctx);
+  const deps = await endDeps(ctx, service);
   for (const view of views) {
-    // A remote session's workspace is the only copy of its work: brought back first.
-    if (view.backendHandle?.remote && view.record && !opts.discard) {
-      const { pullWorkspace } = await import('../../sync/session-sync.js');
-      await pullWorkspace(view.backendHandle, view.id, view.record.projectRoot, sessionDir(service.paths.sessionsDir, view.id), service.paths.dataDir, await syncSkip(ctx, view.record.projectRoot), ctx.stderr);
-    }
-    await ending(service, view, async () => {
-      await service.end(view);
-      await settle(audit, service, view, 'removed');
-      faultPoint('rm.settled');
-      await service.remove(view);
-      await recordQuarantined(audit, service.paths, view.id).catch(() => undefined);
-    });
+    await removeSession(deps, view, { discard: opts.discard === true, progress: ctx.stderr });
     ctx.stdout.write(`removed ${view.id}\n`);
   }
-  await flushSinks(audit);
+  await flushSinks(deps.audit);
 }
 
-async function auditLogFor(ctx: CliContext): Promise<AuditLog | undefined> {
-  return openAuditLog(await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' }));
-}
-
-/** Records what the session did that is not recorded yet, and its end, before it goes. */
-async function settle(audit: AuditLog | undefined, service: SessionService, view: SessionView, how: string): Promise<void> {
-  const info = view.backendHandle ? await view.backendHandle.inspect(view.id).catch(() => undefined) : undefined;
-  await settleSession(audit, service.paths, view.id, { exitCode: info?.exitCode ?? view.exitCode ?? null, ...(view.started ? { startedAt: view.started } : {}), how }, hookSpoolOf(view.backendHandle, view.id)).catch(() => undefined);
+async function endDeps(ctx: CliContext, service: SessionService): Promise<EndDeps> {
+  return { service, audit: openAuditLog(await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' })), env: ctx.env };
 }
 
 export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: boolean }): Promise<void> {
@@ -162,11 +113,9 @@ export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: bo
   if (reached === 0 && unreachable[0]) throw new PaudeError(unreachable[0], ExitCode.engine);
   for (const u of unreachable) ctx.stderr.write(`paude: warning: ${u}; its leftovers are kept until it answers\n`);
   const verb = opts.dryRun ? 'would remove' : 'removed';
-  const audit = opts.dryRun ? undefined : await auditLogFor(ctx);
+  const deps = opts.dryRun ? undefined : await endDeps(ctx, service);
   for (const s of sessions) {
-    if (!opts.dryRun) await settle(audit, service, s, 'removed by gc');
-    if (!opts.dryRun) faultPoint('gc.settled');
-    if (!opts.dryRun) await service.remove(s);
+    if (deps) await collectSession(deps, s);
     ctx.stdout.write(`${verb} ${s.id} (${s.status === 'stopped' ? `stopped${s.detail ? `, ${s.detail}` : ''}` : s.detail ?? 'in error'})\n`);
   }
   for (const dir of directories) {
@@ -176,7 +125,7 @@ export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: bo
   // Half-done writes of paude processes that were killed (never read; not worth a line).
   if (!opts.dryRun) await removeStrayWrites(service.paths.dataDir);
   if (sessions.length + directories.length === 0) ctx.stdout.write('nothing to remove\n');
-  await flushSinks(audit);
+  await flushSinks(deps?.audit);
 }
 
 /** `paude _keeper ID`: started by paude for a detached session (see sessions/keeper.ts). */
@@ -213,11 +162,8 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   await flushSinks(audit, 10_000);
 }
 
-/** The paths that never come back from a remote session (protected, isolated, .claude). */
-async function syncSkip(ctx: CliContext, root: string): Promise<string[]> {
-  const { neverSyncedBack } = await import('../../sync/session-sync.js');
-  const resolved = await loadConfig({ cwd: root, env: ctx.env, trust: 'ignore' }).catch(() => loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' }));
-  return neverSyncedBack(resolved.config);
+function syncSkip(ctx: CliContext, root: string): Promise<string[]> {
+  return syncSkipFor(root, ctx.env, ctx.cwd);
 }
 
 /** paude sync [SESSION] [--push] [--dry-run]: a remote session's workspace and this host's. */
