@@ -10,7 +10,7 @@ import type { BuildProgress } from './build-progress.js';
 import { BasePullError, explainPullFailure, parseImageName, pullImage } from './image-pull.js';
 
 interface Samples {
-  podman: { pull: string[]; unknownImage: string[]; plainHttpRegistry: string[]; connectionRefused: string[] };
+  podman: { pull: string[]; unknownImage: string[]; plainHttpRegistry: string[]; connectionRefused: string[]; unauthorized: string[] };
   docker: { pull: string[] };
   httpErrors: { docker: Record<string, { status: number; body: { message: string } }>; podman: Record<string, { status: number; body: { message: string } }> };
 }
@@ -39,8 +39,10 @@ describe('explainPullFailure', () => {
     expect(explainPullFailure(stream(samples.podman.plainHttpRegistry))).toMatch(/^the registry answers plain HTTP and the engine expects HTTPS \(mark it insecure: `insecure = true` in Podman's registries.conf/);
     expect(explainPullFailure(samples.httpErrors.docker.badName?.body.message ?? '')).toBe('the name is not a valid image reference');
     expect(explainPullFailure(samples.httpErrors.podman.badName?.body.message ?? '')).toBe('the name is not a valid image reference');
-    expect(explainPullFailure('Head "https://r.test/v2/x/manifests/1": unauthorized: authentication required')).toMatch(/^the registry refused access/);
-    expect(explainPullFailure("pull access denied for x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied")).toBe(
+    expect(explainPullFailure(stream(samples.podman.unauthorized), 'podman')).toBe('the registry refused access (log in with `podman login` first)');
+    expect(explainPullFailure(samples.httpErrors.docker.noCredentials?.body.message ?? '', 'docker')).toBe('the registry refused access (log in with `docker login` first)');
+    expect(explainPullFailure(samples.httpErrors.docker.wrongCredentials?.body.message ?? '')).toBe('the registry refused access (log in with `docker login` or `podman login` first)');
+    expect(explainPullFailure("pull access denied for x, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", 'docker')).toBe(
       'the registry has no such image, or it needs a login (`docker login`)',
     );
     expect(explainPullFailure('Get "https://r.test/v2/": dial tcp: lookup r.test on 10.0.0.1:53: no such host')).toBe('the registry could not be reached (no such host)');

@@ -23,9 +23,10 @@ export class BasePullError extends PaudeError {
     readonly image: string,
     readonly engine: string,
     readonly reason: string,
+    kind?: EngineKind,
   ) {
     super(
-      `Pulling the base image ${image} on ${engine} failed: ${explainPullFailure(reason)}; set image.base in your global paude.json (or PAUDE_BASE_IMAGE) to an image that engine has or can pull.`,
+      `Pulling the base image ${image} on ${engine} failed: ${explainPullFailure(reason, kind)}; set image.base in your global paude.json (or PAUDE_BASE_IMAGE) to an image that engine has or can pull.`,
       ExitCode.engine,
     );
   }
@@ -86,10 +87,10 @@ export async function pullImage(docker: Dockerode, name: string, options: PullOp
     const stream = await docker.createImage({ fromImage: parsed.repository, tag: parsed.digest ?? parsed.tag ?? 'latest', ...(authconfig ? { authconfig } : {}) });
     for await (const chunk of stream as AsyncIterable<Buffer | string>) parser.push(chunk);
   } catch (error) {
-    throw new BasePullError(name, engine.description, engineMessage(error));
+    throw new BasePullError(name, engine.description, engineMessage(error), engine.kind);
   }
   parser.end();
-  if (parser.error !== undefined) throw new BasePullError(name, engine.description, parser.error);
+  if (parser.error !== undefined) throw new BasePullError(name, engine.description, parser.error, engine.kind);
   options.onProgress?.({ kind: 'pulled', text: name });
 }
 
@@ -114,13 +115,14 @@ async function defaultRegistry(docker: Dockerode): Promise<string | undefined> {
 }
 
 /** The engine's words, shortened to what a user can act on. */
-export function explainPullFailure(reason: string): string {
+export function explainPullFailure(reason: string, kind?: EngineKind): string {
   const text = reason.replace(/\s+/g, ' ').trim();
+  const login = kind === undefined ? '`docker login` or `podman login`' : `\`${kind} login\``;
   if (/manifest unknown|not found|name unknown|no such image|does not exist/i.test(text)) {
     // Docker's default registry says "does not exist or may require 'docker login'" for both.
-    return /login/i.test(text) ? 'the registry has no such image, or it needs a login (`docker login`)' : 'the registry has no such image';
+    return /login/i.test(text) ? `the registry has no such image, or it needs a login (${login})` : 'the registry has no such image';
   }
-  if (/unauthorized|authentication required|denied|forbidden|\b401\b|\b403\b/i.test(text)) return 'the registry refused access (log in with `docker login` or `podman login` first)';
+  if (/unauthorized|authentication required|no basic auth credentials|denied|forbidden|\b401\b|\b403\b/i.test(text)) return `the registry refused access (log in with ${login} first)`;
   if (/server gave HTTP response to HTTPS client/i.test(text)) {
     return "the registry answers plain HTTP and the engine expects HTTPS (mark it insecure: `insecure = true` in Podman's registries.conf, which a running Podman service reads again only when restarted, or `insecure-registries` in Docker's daemon.json)";
   }
