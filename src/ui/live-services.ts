@@ -14,8 +14,7 @@ import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry
 import { PolicyService } from '../policy/policy-service.js';
 import { parseAccessLine } from '../policy/proxy-event.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
-import { attachTerminal, showLastScreen } from '../sessions/attach.js';
-import { ensureKeeper } from '../sessions/keeper.js';
+import { attachSession } from '../app/attach-session.js';
 import { SessionScreen } from '../sessions/screen.js';
 import { SessionService, type SessionView } from '../sessions/session-service.js';
 import { sessionDir } from '../sessions/session-record.js';
@@ -203,14 +202,10 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
     },
 
     async attach(session) {
-      const backend = backendOf(session);
-      const dir = sessionDir(resolved.paths.sessionsDir, session);
-      await ensureKeeper(dir, session, env);
-      const farewell = await attachTerminal(backend, session, { stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr }, { term: env.TERM ?? 'xterm-256color', sessionDir: dir });
-      if (farewell === 'detached' || (await backend.inspect(session))?.agent === 'running') return `detached from ${session}`;
-      await showLastScreen(backend, session, stdio.stdout);
-      const code = await backend.waitAgent(session).catch(() => undefined);
-      return `${session} has ended${code === undefined ? '' : ` (exit ${code})`}`;
+      const outcome = await attachSession({ sessionsDir: resolved.paths.sessionsDir, env }, view(session), stdio);
+      if (outcome.kind === 'detached') return `detached from ${session}`;
+      const moved = outcome.quarantined.length ? `; it created ${outcome.quarantined.join(', ')} (protected), moved to the quarantine` : '';
+      return `${session} has ended (exit ${outcome.code})${moved}`;
     },
 
     async notify(session, text) {

@@ -2,9 +2,8 @@
 import { connectBackend } from '../../backends/connect-backend.js';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { ExitCode, PaudeError, UsageError } from '../../errors.js';
-import { attachTerminal, showLastScreen } from '../../sessions/attach.js';
-import { ensureKeeper, keepSession } from '../../sessions/keeper.js';
-import { quarantined, quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
+import { keepSession } from '../../sessions/keeper.js';
+import { quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import { flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, settleSession } from '../../audit/audit-service.js';
@@ -14,7 +13,7 @@ import { otelEnvironment } from '../../telemetry/otel-env.js';
 import { join } from 'node:path';
 import type { CliContext } from '../program.js';
 import { sessionService } from './sessions.js';
-import { faultPoint } from '../../faults.js';
+import { attachSession } from '../../app/attach-session.js';
 import { collectSession, LIVE_STATUSES, removeSession, stopSession, syncSkipFor, type EndDeps } from '../../app/session-end.js';
 import { liveOwner } from '../../sessions/owner.js';
 import { removeStrayWrites } from '../../fs/stray-writes.js';
@@ -35,35 +34,19 @@ async function choose(service: SessionService, ctx: CliContext, ref: string | un
 }
 
 export async function attach(ctx: CliContext, ref: string | undefined): Promise<number> {
-  const stdin = ctx.stdin as CliContext['stdin'] & { setRawMode?: (raw: boolean) => unknown };
   const stdout = ctx.stdout as NodeJS.WriteStream;
-  if (!stdin.isTTY || !stdout.isTTY) throw new UsageError('paude attach needs a terminal (stdin and stdout); use paude sessions to look at sessions from scripts');
+  if (!(ctx.stdin as { isTTY?: boolean }).isTTY || !stdout.isTTY) throw new UsageError('paude attach needs a terminal (stdin and stdout); use paude sessions to look at sessions from scripts');
   // By its record first: no configuration to load, no engines to look for.
   const paths = resolvePaths(ctx.env);
   const view = (ref ? await quickView(paths, ref) : undefined) ?? (await choose(await sessionService(ctx), ctx, ref));
-  if (view.status === 'stopped') throw new PaudeError(`${view.id} has stopped${view.exitCode !== undefined ? ` (exit ${view.exitCode})` : ''}; paude rm ${short(view.id)} removes it`);
-  if (view.status === 'error') throw new PaudeError(`${view.id} cannot be attached: ${view.detail ?? 'it is in error'}; paude gc removes it`);
-  if (view.status === 'starting') throw new PaudeError(`${view.id} is still starting; try again in a moment`);
-  if (!view.record?.tmux) throw new PaudeError(`${view.id} was started without a terminal (paude -p or a pipe) and cannot be attached; its paude shows its output`);
-  const backend = view.backendHandle;
-  if (!backend) throw new PaudeError(`${view.id} is on ${view.endpoint}, which does not answer`);
-  const dir = sessionDir(paths.sessionsDir, view.id);
-  // A session whose paude died (kill -9, a closed terminal) gets its keeper back.
-  await ensureKeeper(dir, view.id, ctx.env);
-  faultPoint('attach.keeper-ensured');
-  const farewell = await attachTerminal(backend, view.id, { stdin: ctx.stdin, stdout, stderr: ctx.stderr }, { term: ctx.env.TERM ?? 'xterm-256color', sessionDir: dir });
-  const after = await backend.inspect(view.id);
-  if (farewell === 'detached' || (farewell === undefined && after?.agent === 'running')) {
-    faultPoint('attach.detached');
+  const outcome = await attachSession({ sessionsDir: paths.sessionsDir, env: ctx.env }, view, { stdin: ctx.stdin, stdout, stderr: ctx.stderr });
+  if (outcome.kind === 'detached') {
     ctx.stderr.write(`paude: detached from ${view.id}, which goes on: paude attach ${short(view.id)} to return, paude stop ${short(view.id)} to end it\n`);
     return 0;
   }
-  const code = await backend.waitAgent(view.id).catch(() => after?.exitCode ?? 1);
-  await showLastScreen(backend, view.id, stdout);
-  const moved = await quarantined(paths.sessionsDir, view.id);
-  if (moved.length) ctx.stderr.write(`paude: the session created ${moved.join(', ')}, which paude protects; moved to the quarantine (see paude sessions)\n`);
-  ctx.stderr.write(`paude: ${view.id} has ended (exit ${code}); paude rm ${short(view.id)} removes it\n`);
-  return code;
+  if (outcome.quarantined.length) ctx.stderr.write(`paude: the session created ${outcome.quarantined.join(', ')}, which paude protects; moved to the quarantine (see paude sessions)\n`);
+  ctx.stderr.write(`paude: ${view.id} has ended (exit ${outcome.code}); paude rm ${short(view.id)} removes it\n`);
+  return outcome.code;
 }
 
 export async function stop(ctx: CliContext, refs: string[], opts: { rm?: boolean; time?: string }): Promise<void> {
