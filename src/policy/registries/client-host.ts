@@ -7,7 +7,8 @@
  * .cargo/config.toml is written by the repository (so possibly by the agent) and must not choose
  * which hosts the agent may reach.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
@@ -31,34 +32,72 @@ export interface ClientHost {
 }
 
 export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
+/** More than any client's configuration listing; the rest is dropped. */
+const MAX_OUTPUT = 4 * 1024 * 1024;
 
 export function nodeClientHost(env: NodeJS.ProcessEnv = process.env, timeoutMs = DEFAULT_CLIENT_TIMEOUT_MS): ClientHost {
   const home = env.HOME ?? homedir();
   return {
     env,
     home,
-    run: (file, args) => runClient(file, args, { env, cwd: home, timeoutMs }),
+    // A home that does not exist would make every client look missing (spawn's ENOENT).
+    run: (file, args) => runClient(file, args, { env, cwd: existsSync(home) ? home : '/', timeoutMs }),
     readText: (path) => readFile(path, 'utf8').catch(() => undefined),
     listDir: (path) => readdir(path).catch(() => []),
   };
 }
 
+/**
+ * Runs a client and answers with what it printed. At the deadline the client's whole process
+ * group is killed (shims such as pyenv's run the real program as a child) and the answer is
+ * given at once, without waiting for a grandchild that still holds the output pipe.
+ */
 export function runClient(file: string, args: readonly string[], o: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs: number }): Promise<CommandResult> {
   return new Promise((resolve) => {
+    let settled = false;
+    const settle = (result: CommandResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
     // GOTOOLCHAIN=local: `go env` must answer, never download a toolchain first.
     // COREPACK_ENABLE_NETWORK=0: a yarn behind corepack must not download itself to answer.
     const env = { ...o.env, GOTOOLCHAIN: 'local', PIP_DISABLE_PIP_VERSION_CHECK: '1', NO_UPDATE_NOTIFIER: '1', COREPACK_ENABLE_NETWORK: '0' };
-    const child = execFile(file, [...args], { env, cwd: o.cwd, timeout: o.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
-      if (!error) return resolve({ kind: 'ok', stdout });
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return resolve({ kind: 'missing' });
-      if (error.killed && error.signal === 'SIGKILL') return resolve({ kind: 'timeout', seconds: Math.round(o.timeoutMs / 1000) });
-      const detail = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? error.message.split('\n')[0] ?? '';
-      resolve({ kind: 'failed', detail });
+    const timer = setTimeout(() => {
+      settle({ kind: 'timeout', seconds: Math.max(1, Math.round(o.timeoutMs / 1000)) });
+      killGroup(child.pid);
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }, o.timeoutMs);
+    const child = spawn(file, [...args], { env, cwd: o.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    const keep = (into: Buffer[]) => (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_OUTPUT) into.push(chunk);
+    };
+    child.stdout.on('data', keep(out));
+    child.stderr.on('data', keep(err));
+    child.on('error', (error: NodeJS.ErrnoException) => settle(error.code === 'ENOENT' ? { kind: 'missing' } : { kind: 'failed', detail: error.message }));
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code === 0) return settle({ kind: 'ok', stdout });
+      const stderr = Buffer.concat(err).toString('utf8');
+      const detail = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+      settle({ kind: 'failed', detail });
     });
-    // Nothing is ever written to a client; an open stdin could keep one waiting.
-    child.stdin?.end();
   });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
 
 /**
