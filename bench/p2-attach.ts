@@ -7,14 +7,14 @@
  *   - keystroke round trip: a key typed at the shell prompt until its echo arrives, through
  *     `paude attach` vs through the direct exec (both via tmux, so the difference is paude's);
  *   - throughput: 100 MB written by a command on a terminal in the container, through paude's
- *     terminal passthrough (backend.openTerminal + run/terminal.ts) vs `ENGINE exec -t`.
+ *     terminal passthrough (backend.openTerminal + sessions/terminal.ts) vs `ENGINE exec -t`.
  */
 import { spawn as spawnChild } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { spawn, type IPty } from '@lydell/node-pty';
 import xterm from '@xterm/headless';
 import { LocalBackend } from '../dist/backends/local/local-backend.js';
-import { passthrough } from '../dist/run/terminal.js';
+import { passthrough } from '../dist/sessions/terminal.js';
 import { attachTerminal } from '../dist/sessions/attach.js';
 import { quickView } from '../dist/sessions/session-service.js';
 import { resolvePaths } from '../dist/config/paths.js';

@@ -15,7 +15,7 @@ import { DEFAULT_SYSLOG, syslogSender } from './syslog.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 import { readTar } from '../fs/tar-read.js';
 import { catchUpFiles } from './file-watch.js';
-import { quarantineDir, readQuarantineJournal } from '../run/protected-guard.js';
+import { quarantineDir, readQuarantineJournal } from '../workspace/protected-guard.js';
 
 type Paths = ResolvedConfig['paths'];
 

@@ -2,12 +2,7 @@
  * Entry point. Kept light: `paude --version` answers without loading commander or any
  * command module; each command imports what it needs when it runs.
  */
-import { readFileSync } from 'node:fs';
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { packageVersion } from './package-version.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {

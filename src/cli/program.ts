@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, PaudeError, UsageError } from '../errors.js';
 import { didYouMean } from '../config/did-you-mean.js';
 import { BACKEND_TYPES } from '../config/schema.js';
-import { packageVersion } from './main.js';
+import { packageVersion } from './package-version.js';
 import { collect, type ConfigFlags } from './flags.js';
 import { takeRegistryWarnings } from '../policy/registry-warnings.js';
 import type { RunFlags } from './commands/run.js';

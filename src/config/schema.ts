@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
-import { DETACH_KEY_HELP, DETACH_KEY_PATTERN } from '../sessions/detach-key.js';
+import { DETACH_KEY_HELP, DETACH_KEY_PATTERN } from './detach-key.js';
 
 const networkEntry = z.string().superRefine((value, ctx) => {
   const parsed = parseNetworkEntry(value);

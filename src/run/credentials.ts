@@ -4,10 +4,10 @@
  * start into a tmpfs file that only the agent's user can read, and Claude Code reads it
  * through its apiKeyHelper setting. Provider settings that are not secret go in as variables.
  */
-import { isIP } from 'node:net';
 import type { Mount } from '../backends/session-backend.js';
 import type { EffectiveConfig } from '../config/defaults.js';
 import { PROVIDER_PORT } from '../policy/proxy-env.js';
+import { allowEntryForUrl } from '../policy/url-entry.js';
 
 export const SECRETS_DIR = '/run/paude-secrets';
 
@@ -96,22 +96,6 @@ export function agentCredentials(config: EffectiveConfig, hostEnv: NodeJS.Proces
       return out;
     }
   }
-}
-
-/** The allowlist entry that opens a URL's host and port (`ip:` for addresses), if it has one. */
-export function allowEntryForUrl(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined; // An invalid URL is Claude Code's to report.
-  }
-  if (!/^https?:$/.test(url.protocol) || url.hostname === '') return undefined;
-  const host = url.hostname;
-  const port = url.port ? `:${url.port}` : '';
-  if (host.startsWith('[')) return `ip:${host}${port}`;
-  if (isIP(host) === 4) return `ip:${host}${port}`;
-  return `${host}${port}`;
 }
 
 /** A bare http(s) origin as the proxy's provider route; undefined for anything else (a path, a query). */

@@ -6,7 +6,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { AgentTerminal, SessionBackend } from '../backends/session-backend.js';
-import { passthrough, type Stdio } from '../run/terminal.js';
+import { passthrough, type Stdio } from './terminal.js';
 import { leaseClient } from './clients.js';
 import { faultPoint } from '../faults.js';
 

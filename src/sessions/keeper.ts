@@ -1,7 +1,7 @@
 /**
  * The keeper of a detached session: a small background process on the host that guards the
  * workspace while nobody's `paude` is attached (protected paths the agent creates are moved
- * to quarantine as they appear, see run/protected-guard.ts) and notes what it moved when the
+ * to quarantine as they appear, see workspace/protected-guard.ts) and notes what it moved when the
  * session's command ends. It also brings the session's proxy back when it dies under a running
  * agent (proxy-supervisor.ts). Idleness is watched inside the container (paude-tmux-session), so
  * a session is stopped on time even when its keeper is gone.
@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { SessionBackend } from '../backends/session-backend.js';
-import { ProtectedPathGuard, quarantineDir } from '../run/protected-guard.js';
+import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { claimOwner, liveOwner, releaseOwner } from './owner.js';
 import { reapClients } from './clients.js';

@@ -18,7 +18,7 @@ import { LogFollower } from '../policy/log-follower.js';
 import { quote } from '../policy/network-entry.js';
 import { parseAccessLine } from '../policy/proxy-event.js';
 import { SESSION_ID } from '../policy/squid-config.js';
-import { ProtectedPathGuard, quarantineDir } from '../run/protected-guard.js';
+import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
 import { noteQuarantined } from './keeper.js';
 import { liveOwner } from './owner.js';
 import { reapClients } from './clients.js';

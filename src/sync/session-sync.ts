@@ -11,7 +11,7 @@ import { readTar } from '../fs/tar-read.js';
 import { directoryEntries } from '../run/tar-dir.js';
 import { agentSide, applyToHost, planSync, pushEntries, readBase, scanHost, skipUnder, writeBase, type Manifest, type Side, type Skip, type SyncPlan } from './workspace-sync.js';
 import { readFile } from 'node:fs/promises';
-import { isGitControl, PROTECTED_PATHS } from '../run/workspace-mounts.js';
+import { isGitControl, PROTECTED_PATHS } from '../workspace/workspace-mounts.js';
 
 export const baseFile = (sessionDir: string): string => join(sessionDir, 'sync-base.json');
 

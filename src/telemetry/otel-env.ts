@@ -6,7 +6,7 @@
  * like any host). Configuration wins over inherited variables.
  */
 import type { EffectiveConfig } from '../config/defaults.js';
-import { allowEntryForUrl } from '../run/credentials.js';
+import { allowEntryForUrl } from '../policy/url-entry.js';
 import type { OtlpProtocol } from './forward.js';
 import { AGENT_OTLP_PORT } from './relay.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DETACH_KEY_PATTERN, tmuxKey } from './detach-key.js';
-import { PaudeFileSchema } from '../config/schema.js';
+import { PaudeFileSchema } from './schema.js';
 
 describe('detach key', () => {
   it('translates the keys people write into tmux key names', () => {
