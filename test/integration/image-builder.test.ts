@@ -151,19 +151,23 @@ describeEngines('image builder', (engine) => {
     expect(failure.step?.instruction).toBe('RUN echo about to fail && exit 3');
   });
 
-  it('says which base image is missing on which engine, without trying to pull it', async () => {
+  it('pulls a missing base, and says in one sentence which base could not be pulled on which engine and why', async () => {
+    // `localhost` is a registry name with nothing listening on it: the pull is refused at once.
     const missing = { ...recipe('hi\n'), buildArgs: { BASE_IMAGE: 'localhost/paude-test-no-such-base:nope' } };
-    const started = Date.now();
-    const error = await ensureImage(engine.docker, missing).then(
+    const events: BuildProgress[] = [];
+    const error = await ensureImage(engine.docker, missing, { onProgress: (event) => events.push(event) }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(PaudeError);
+    expect((error as PaudeError).exitCode).toBe(5);
     const message = (error as PaudeError).message;
-    expect(message).toMatch(/^The base image localhost\/paude-test-no-such-base:nope is not on (Podman|Docker) \d/);
+    expect(message).toMatch(/^Pulling the base image localhost\/paude-test-no-such-base:nope on (Podman|Docker) \d/);
     expect(message).toContain(`${engine.name === 'podman' ? 'Podman' : 'Docker'} `);
-    expect(message).toContain(` at ${engine.socketPath}: set image.base in paude.json`);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(message).toContain(` at ${engine.socketPath} failed: the registry could not be reached (connection refused); set image.base in your global paude.json (or PAUDE_BASE_IMAGE)`);
+    expect(message).not.toMatch(/HTTP code|\n/);
+    expect(events[0]).toMatchObject({ kind: 'pull', text: 'localhost/paude-test-no-such-base:nope' });
+    expect(events.some((event) => event.kind === 'step')).toBe(false);
   });
 
   it('leaves no image behind once the refs it built are removed', async () => {
