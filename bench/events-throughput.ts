@@ -103,7 +103,7 @@ function parseInto(summary: Map<string, number>): (l: LogLine) => void {
   };
 }
 
-const HOSTS = ['api.anthropic.com', 'registry.npmjs.org', 'github.com', 'objects.githubusercontent.com', 'pypi.org', 'files.pythonhosted.org', 'blocked.example', 'telemetry.example.net'];
+const HOSTS = ['api.anthropic.com', 'registry.test', 'github.com', 'objects.githubusercontent.com', 'packages.example.test', 'files.example.test', 'blocked.example', 'telemetry.example.net'];
 
 /** `%ts.%03tu %>a %rm %>rd %>rP %>Hs %<st %Ss %{decision}note %{rule}note %tr`, like squid writes it. */
 async function writeSyntheticLog(path: string, lines: number): Promise<void> {

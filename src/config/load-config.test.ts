@@ -88,7 +88,7 @@ describe('loadConfig: layering', () => {
 
   it('merges default, global, project, devcontainer and flags, remembering where each value came from', async () => {
     await writeGlobal({ provider: 'vertex', network: { mode: 'ask', allowlist: ['github.com'] }, resources: { memory: '4g' } });
-    await writeProject({ resources: { pids: 512 }, network: { allowlist: ['pypi.org'], denylist: ['evil.example.com'] }, isolate: ['.cache'] });
+    await writeProject({ resources: { pids: 512 }, network: { allowlist: ['packages.example.test'], denylist: ['evil.example.com'] }, isolate: ['.cache'] });
     await writeDevcontainer({ name: 'dev', image: 'node:22', remoteUser: 'node', customizations: { vscode: {} } });
     const resolved = await load({ flags: { networkAllow: ['example.org'], backend: 'podman' } });
     const { config, sources } = resolved;
@@ -109,7 +109,7 @@ describe('loadConfig: layering', () => {
     expect(config.sessions.detachKeys).toBe('ctrl-]');
     expect(sourceOf(sources, 'sessions.detachKeys')).toEqual({ kind: 'default' });
 
-    expect(config.network.allowlist).toEqual(['github.com', 'pypi.org', 'example.org']);
+    expect(config.network.allowlist).toEqual(['github.com', 'packages.example.test', 'example.org']);
     expect(sourceOf(sources, 'network.allowlist[0]')).toEqual(global);
     expect(sourceOf(sources, 'network.allowlist[1]')).toEqual(proj);
     expect(sourceOf(sources, 'network.allowlist[2]')).toEqual(flag);
@@ -167,10 +167,10 @@ describe('loadConfig: layering', () => {
 describe('loadConfig: allowlist and denylist are unions', () => {
   it('adds entries from every layer, de-duplicating entries that mean the same rule, whatever their case', async () => {
     await writeGlobal({ network: { allowlist: ['GitHub.com', '*.example.com', '@npm'] } });
-    await writeProject({ network: { allowlist: ['github.com', '*.EXAMPLE.com.', 'pypi.org', '@npm'] } });
-    const { config, sources } = await load({ flags: { networkAllow: ['PYPI.ORG', 'crates.io'] } });
+    await writeProject({ network: { allowlist: ['github.com', '*.EXAMPLE.com.', 'packages.example.test', '@npm'] } });
+    const { config, sources } = await load({ flags: { networkAllow: ['PACKAGES.EXAMPLE.TEST', 'crates.example.test'] } });
     // The first spelling wins and keeps its source.
-    expect(config.network.allowlist).toEqual(['GitHub.com', '*.example.com', '@npm', 'pypi.org', 'crates.io']);
+    expect(config.network.allowlist).toEqual(['GitHub.com', '*.example.com', '@npm', 'packages.example.test', 'crates.example.test']);
     expect(sourceOf(sources, 'network.allowlist[0]')?.kind).toBe('global');
     expect(sourceOf(sources, 'network.allowlist[1]')?.kind).toBe('global');
     expect(sourceOf(sources, 'network.allowlist[2]')?.kind).toBe('global');
@@ -195,7 +195,7 @@ describe('loadConfig: allowlist and denylist are unions', () => {
 
   it('ignores project allowlist entries, with a warning, when the global file sets projectMayExtend to false', async () => {
     await writeGlobal({ network: { projectMayExtend: false, allowlist: ['github.com'] } });
-    await writeProject({ network: { allowlist: ['pypi.org'], denylist: ['evil.example.com'] } });
+    await writeProject({ network: { allowlist: ['packages.example.test'], denylist: ['evil.example.com'] } });
     const { config, warnings } = await load();
     expect(config.network.allowlist).toEqual(['github.com']);
     // Narrowing still works.
@@ -205,8 +205,8 @@ describe('loadConfig: allowlist and denylist are unions', () => {
 
   it('still takes allowlist entries from flags when projectMayExtend is false', async () => {
     await writeGlobal({ network: { projectMayExtend: false } });
-    const { config, sources } = await load({ flags: { networkAllow: ['pypi.org'] } });
-    expect(config.network.allowlist).toEqual(['pypi.org']);
+    const { config, sources } = await load({ flags: { networkAllow: ['packages.example.test'] } });
+    expect(config.network.allowlist).toEqual(['packages.example.test']);
     expect(sourceOf(sources, 'network.allowlist[0]')?.kind).toBe('flag');
   });
 });
@@ -346,7 +346,7 @@ describe('loadConfig: flags', () => {
 });
 
 describe('loadConfig: trust', () => {
-  const projectText = '{\n  "network": {\n    "allowlist": ["pypi.org"]\n  }\n}\n';
+  const projectText = '{\n  "network": {\n    "allowlist": ["packages.example.test"]\n  }\n}\n';
 
   it('stops at a project paude.json that was never approved, and shows all of it', async () => {
     await writeFile(projectFile(), projectText);
@@ -371,7 +371,7 @@ describe('loadConfig: trust', () => {
     await new TrustStore(paths.trustFile).approve(error.pending.map((p) => p.file));
 
     const resolved = await load({ trust: 'require' });
-    expect(resolved.config.network.allowlist).toEqual(['pypi.org']);
+    expect(resolved.config.network.allowlist).toEqual(['packages.example.test']);
 
     const stored = JSON.parse(await readFile(trustFile(), 'utf8')) as { version: number; files: Record<string, { sha256: string; content?: string }> };
     expect(stored.version).toBe(1);
@@ -386,7 +386,7 @@ describe('loadConfig: trust', () => {
     await new TrustStore(trustFile()).approve(first.pending.map((p) => p.file), new Date('2025-01-02T03:04:05Z'));
     await load({ trust: 'require' });
 
-    await writeFile(projectFile(), projectText.replace('pypi.org', 'pypi.orc'));
+    await writeFile(projectFile(), projectText.replace('packages.example.test', 'packages.example.tesx'));
     const error = await untrusted();
     expect(error.message).toBe(
       'paude.json has changed since you approved it, and an agent could have written it; review and approve with "paude trust" before paude uses it',
@@ -394,8 +394,8 @@ describe('loadConfig: trust', () => {
     const [pending] = error.pending;
     expect(pending?.state).toBe('changed');
     expect(pending?.diff).toContain('paude.json (approved 2025-01-02T03:04:05.000Z)');
-    expect(pending?.diff).toContain('-    "allowlist": ["pypi.org"]');
-    expect(pending?.diff).toContain('+    "allowlist": ["pypi.orc"]');
+    expect(pending?.diff).toContain('-    "allowlist": ["packages.example.test"]');
+    expect(pending?.diff).toContain('+    "allowlist": ["packages.example.tesx"]');
     // Unchanged lines are context, not changes.
     expect(pending?.diff).toContain('   "network": {');
     expect(pending?.diff).not.toContain('+  "network": {');
@@ -480,7 +480,7 @@ describe('loadConfig: trust', () => {
     await writeFile(projectFile(), projectText);
     await writeDevcontainer({ image: 'node:22' });
     const resolved = await load({ trust: 'ignore' });
-    expect(resolved.config.network.allowlist).toEqual(['pypi.org']);
+    expect(resolved.config.network.allowlist).toEqual(['packages.example.test']);
     expect(resolved.config.devcontainer).toEqual({ image: 'node:22' });
     await expect(readFile(trustFile(), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });

@@ -148,7 +148,7 @@ describe('readConfigFile: malformed paude.json', () => {
   });
 
   it('refuses a bad allowlist entry, naming its index and the grammar', async () => {
-    const error = await configError('{"network": {"allowlist": ["github.com", "pypi.org", "http://x.com/a"]}}');
+    const error = await configError('{"network": {"allowlist": ["github.com", "packages.example.test", "http://x.com/a"]}}');
     expect(error.message).toBe(
       'paude.json: network.allowlist[2]: "http://x.com/a" is not a domain: schemes are not allowed (expected host, *.host, .host, host:port, ip:ADDRESS or @group)',
     );

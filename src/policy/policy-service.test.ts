@@ -75,16 +75,16 @@ describe('PolicyService.effectivePolicy', () => {
 
   it("adds the project's approvals (source 'approval') and the session's own rules (source 'session')", async () => {
     const data = paths.dataDir;
-    await changeScopedRules(projectRulesFile(data, APP), 'allow', 'pypi.org', { root: APP });
+    await changeScopedRules(projectRulesFile(data, APP), 'allow', 'packages.example.test', { root: APP });
     await changeScopedRules(projectRulesFile(data, APP), 'deny', 'tracker.example', { root: APP });
-    await changeScopedRules(sessionRulesFile(data, A.id), 'allow', 'registry.npmjs.org');
+    await changeScopedRules(sessionRulesFile(data, A.id), 'allow', 'registry.test');
     await changeScopedRules(sessionRulesFile(data, A.id), 'deny', 'paste.example');
     const policy = await service.effectivePolicy(A);
     expect(shown(policy.allow)).toEqual([
       ['@anthropic', 'provider'],
       ['github.com', 'global'],
-      ['pypi.org', 'approval'],
-      ['registry.npmjs.org', 'session'],
+      ['packages.example.test', 'approval'],
+      ['registry.test', 'session'],
     ]);
     expect(shown(policy.deny)).toEqual([
       ['gist.github.com', 'project'],
@@ -94,8 +94,8 @@ describe('PolicyService.effectivePolicy', () => {
   });
 
   it("does not see another project's approvals or another session's rules", async () => {
-    await changeScopedRules(projectRulesFile(paths.dataDir, OTHER), 'allow', 'pypi.org');
-    await changeScopedRules(sessionRulesFile(paths.dataDir, B.id), 'allow', 'crates.io');
+    await changeScopedRules(projectRulesFile(paths.dataDir, OTHER), 'allow', 'packages.example.test');
+    await changeScopedRules(sessionRulesFile(paths.dataDir, B.id), 'allow', 'crates.example.test');
     const policy = await service.effectivePolicy(A);
     expect(policy.allow.map((e) => e.text)).toEqual(['@anthropic', 'github.com']);
   });
@@ -109,18 +109,18 @@ describe('PolicyService.effectivePolicy', () => {
 
 describe('PolicyService.apply', () => {
   it('at session scope, changes only that session: its rules store and the rules file its proxy reads', async () => {
-    await expect(service.apply({ effect: 'allow', entry: 'PyPI.org', scope: 'session', session: A })).resolves.toEqual([A.id]);
-    expect(await readScopedRules(sessionRulesFile(paths.dataDir, A.id))).toEqual({ version: 1, allow: ['pypi.org'], deny: [] });
-    expect(await mentions(A.id, 'pypi.org')).toEqual(['allow']);
+    await expect(service.apply({ effect: 'allow', entry: 'Packages.Example.TEST', scope: 'session', session: A })).resolves.toEqual([A.id]);
+    expect(await readScopedRules(sessionRulesFile(paths.dataDir, A.id))).toEqual({ version: 1, allow: ['packages.example.test'], deny: [] });
+    expect(await mentions(A.id, 'packages.example.test')).toEqual(['allow']);
     expect((await lines(A.id)).slice(0, 3)).toEqual(['paude-policy 1', 'mode ask', 'timeout 45']);
     expect(await rules(B.id)).toBeUndefined();
     expect(await rules(C.id)).toBeUndefined();
   });
 
   it('at session scope, a later deny replaces the allow in the rules file', async () => {
-    await service.apply({ effect: 'allow', entry: 'pypi.org', scope: 'session', session: A });
-    await service.apply({ effect: 'deny', entry: 'pypi.org', scope: 'session', session: A });
-    expect(await mentions(A.id, 'pypi.org')).toEqual(['deny']);
+    await service.apply({ effect: 'allow', entry: 'packages.example.test', scope: 'session', session: A });
+    await service.apply({ effect: 'deny', entry: 'packages.example.test', scope: 'session', session: A });
+    expect(await mentions(A.id, 'packages.example.test')).toEqual(['deny']);
   });
 
   it("at project scope, stores an approval and rewrites every running session of that project, not others'", async () => {
@@ -135,23 +135,23 @@ describe('PolicyService.apply', () => {
   });
 
   it("at project scope without a root, uses the session's project", async () => {
-    const ids = await service.apply({ effect: 'allow', entry: 'pypi.org', scope: 'project', session: C });
+    const ids = await service.apply({ effect: 'allow', entry: 'packages.example.test', scope: 'project', session: C });
     expect(ids).toEqual([C.id]);
-    expect(await mentions(C.id, 'pypi.org')).toEqual(['allow']);
+    expect(await mentions(C.id, 'packages.example.test')).toEqual(['allow']);
   });
 
   it('at global scope, edits the global paude.json and rewrites every running session', async () => {
-    const ids = await service.apply({ effect: 'allow', entry: 'Crates.io', scope: 'global' });
+    const ids = await service.apply({ effect: 'allow', entry: 'Crates.Example.TEST', scope: 'global' });
     expect(ids.sort()).toEqual([A.id, B.id, C.id]);
-    expect(parse(await readFile(paths.globalConfigFile, 'utf8'))).toEqual({ network: { allowlist: ['crates.io'] } });
+    expect(parse(await readFile(paths.globalConfigFile, 'utf8'))).toEqual({ network: { allowlist: ['crates.example.test'] } });
     for (const r of [A, B, C]) {
-      expect(await mentions(r.id, 'crates.io')).toEqual(['allow']);
-      expect((await readScopedRules(sessionRulesFile(paths.dataDir, r.id))).allow).toEqual(['crates.io']);
+      expect(await mentions(r.id, 'crates.example.test')).toEqual(['allow']);
+      expect((await readScopedRules(sessionRulesFile(paths.dataDir, r.id))).allow).toEqual(['crates.example.test']);
     }
   });
 
   it('makes the rules file readable by the proxy (0644)', async () => {
-    await service.apply({ effect: 'allow', entry: 'pypi.org', scope: 'session', session: A });
+    await service.apply({ effect: 'allow', entry: 'packages.example.test', scope: 'session', session: A });
     expect((await stat(rulesFile(A.id))).mode & 0o777).toBe(0o644);
   });
 
@@ -164,7 +164,7 @@ describe('PolicyService.apply', () => {
   it('changes no session when the global paude.json cannot be edited', async () => {
     await mkdir(paths.configDir, { recursive: true });
     await writeFile(paths.globalConfigFile, '{ "network": { "mode": "sometimes" } }');
-    await expect(service.apply({ effect: 'allow', entry: 'pypi.org', scope: 'global' })).rejects.toBeInstanceOf(ConfigError);
+    await expect(service.apply({ effect: 'allow', entry: 'packages.example.test', scope: 'global' })).rejects.toBeInstanceOf(ConfigError);
     for (const r of [A, B, C]) expect(await rules(r.id)).toBeUndefined();
   });
 
@@ -186,6 +186,6 @@ describe('PolicyService.apply', () => {
   });
 
   it('needs a session for a session-scope change', async () => {
-    await expect(service.apply({ effect: 'allow', entry: 'pypi.org', scope: 'session' })).rejects.toThrow('a session-scope change needs a session');
+    await expect(service.apply({ effect: 'allow', entry: 'packages.example.test', scope: 'session' })).rejects.toThrow('a session-scope change needs a session');
   });
 });

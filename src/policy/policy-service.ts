@@ -37,7 +37,7 @@ export interface PolicyChange {
 export class PolicyService {
   constructor(
     private readonly paths: PaudePaths,
-    /** Resolves @npm, @pypi... for the rules file; its warnings are the caller's to print (takeWarnings). */
+    /** Resolves @npm, @pypi and the other registry groups for the rules file; its warnings are the caller's to print (takeWarnings). */
     private readonly registryGroups: RegistryGroupResolver = sharedRegistryResolver(),
   ) {}
 

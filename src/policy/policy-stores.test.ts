@@ -54,11 +54,11 @@ describe('changeScopedRules', () => {
 
   it('adds to one list and removes the entry from the other', async () => {
     await changeScopedRules(rules, 'allow', 'example.com');
-    await changeScopedRules(rules, 'allow', 'pypi.org');
+    await changeScopedRules(rules, 'allow', 'packages.example.test');
     await expect(changeScopedRules(rules, 'deny', 'example.com')).resolves.toBe(true);
-    expect(await stored(rules)).toEqual({ version: 1, allow: ['pypi.org'], deny: ['example.com'] });
+    expect(await stored(rules)).toEqual({ version: 1, allow: ['packages.example.test'], deny: ['example.com'] });
     await expect(changeScopedRules(rules, 'allow', 'example.com')).resolves.toBe(true);
-    expect(await stored(rules)).toEqual({ version: 1, allow: ['pypi.org', 'example.com'], deny: [] });
+    expect(await stored(rules)).toEqual({ version: 1, allow: ['packages.example.test', 'example.com'], deny: [] });
   });
 
   it('is idempotent: the same change again reports nothing changed and leaves the file alone', async () => {
@@ -91,9 +91,9 @@ describe('changeScopedRules', () => {
 
   it('records extra fields (the project root) and stays idempotent with them', async () => {
     const file = projectRulesFile(join(dir, 'data'), '/home/ada/src/app');
-    await expect(changeScopedRules(file, 'allow', 'pypi.org', { root: '/home/ada/src/app' })).resolves.toBe(true);
-    expect(await stored(file)).toEqual({ version: 1, allow: ['pypi.org'], deny: [], root: '/home/ada/src/app' });
-    await expect(changeScopedRules(file, 'allow', 'pypi.org', { root: '/home/ada/src/app' })).resolves.toBe(false);
+    await expect(changeScopedRules(file, 'allow', 'packages.example.test', { root: '/home/ada/src/app' })).resolves.toBe(true);
+    expect(await stored(file)).toEqual({ version: 1, allow: ['packages.example.test'], deny: [], root: '/home/ada/src/app' });
+    await expect(changeScopedRules(file, 'allow', 'packages.example.test', { root: '/home/ada/src/app' })).resolves.toBe(false);
   });
 
   it('refuses to overwrite a rules file it cannot read as rules, naming it', async () => {
@@ -145,10 +145,10 @@ describe('changeGlobalConfig', () => {
 
   it('adds an entry to the allowlist of a file with comments, keeping the comments and the rest', async () => {
     await writeGlobal(COMMENTED);
-    await expect(changeGlobalConfig(global, '~/.config/paude/paude.json', 'allow', 'PyPI.org')).resolves.toBe(true);
+    await expect(changeGlobalConfig(global, '~/.config/paude/paude.json', 'allow', 'Packages.Example.TEST')).resolves.toBe(true);
     const text = await readFile(global, 'utf8');
     for (const comment of ['// My global paude settings', '// Be careful what goes here.', '// ask me first', '// code']) expect(text).toContain(comment);
-    expect(await network()).toEqual({ mode: 'ask', allowlist: ['github.com', '@npm', 'pypi.org'], denylist: ['gist.github.com', 'Paste.example'] });
+    expect(await network()).toEqual({ mode: 'ask', allowlist: ['github.com', '@npm', 'packages.example.test'], denylist: ['gist.github.com', 'Paste.example'] });
     expect((parse(text) as { provider: string }).provider).toBe('anthropic');
   });
 

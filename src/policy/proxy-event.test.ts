@@ -35,9 +35,9 @@ describe('parseAccessLine: lines squid writes', () => {
   });
 
   it('reads a CONNECT tunnel allowed by a group, and an approval', () => {
-    expect(parseAccessLine('1732683601.000 127.0.0.1 CONNECT registry.npmjs.org 443 200 48213 TCP_TUNNEL allow @npm 1530', SESSION, 10)).toMatchObject({
+    expect(parseAccessLine('1732683601.000 127.0.0.1 CONNECT registry.test 443 200 48213 TCP_TUNNEL allow @npm 1530', SESSION, 10)).toMatchObject({
       method: 'CONNECT',
-      host: 'registry.npmjs.org',
+      host: 'registry.test',
       port: 443,
       decision: 'allow',
       rule: '@npm',

@@ -68,7 +68,7 @@ export interface RunOptions {
   onStarted?: (session: { id: string; backend: SessionBackend }) => void;
   /** Start the session in the background, print its id and return (paude --detach). */
   detach?: boolean;
-  /** Resolves @npm, @pypi... from the package managers' configuration (default: this process's). */
+  /** Resolves @npm, @pypi and the other registry groups from the package managers' configuration (default: this process's). */
   registryGroups?: RegistryGroupResolver;
 }
 

@@ -45,13 +45,13 @@ describe('dashboard', () => {
     app = renderApp();
     await app.press('2');
     app.store.getState().setApprovals([
-      { session: 'paude-aaaaaa', id: '1-2-3', host: 'pypi.org', port: 443, method: 'CONNECT', since: Date.now() },
+      { session: 'paude-aaaaaa', id: '1-2-3', host: 'packages.example.test', port: 443, method: 'CONNECT', since: Date.now() },
       { session: 'paude-bbbbbb', id: '4-5-6', host: 'evil.test', port: 80, method: 'GET', since: Date.now() },
     ]);
     await app.press('');
-    expect(app.frame()).toMatch(/held: CONNECT pypi\.org:443 from paude-aaaaaa \(\+1 more\)[\s│]+o once · s session · P project · G global · d deny/);
+    expect(app.frame()).toMatch(/held: CONNECT packages\.example\.test:443 from paude-aaaaaa \(\+1 more\)[\s│]+o once · s session · P project · G global · d deny/);
     await app.press('P');
-    expect(app.calls('decide')[0]).toEqual([expect.objectContaining({ host: 'pypi.org' }), 'project']);
+    expect(app.calls('decide')[0]).toEqual([expect.objectContaining({ host: 'packages.example.test' }), 'project']);
     expect(app.frame()).toContain('held: GET evil.test:80');
     await app.press('d');
     expect(app.calls('decide')[1]).toEqual([expect.objectContaining({ host: 'evil.test' }), 'deny']);
@@ -86,13 +86,13 @@ describe('dashboard', () => {
     await app.press('bad host');
     expect(app.frame()).toContain('"bad host" is not a valid entry');
     for (let i = 0; i < 'bad host'.length; i++) await app.press('\x7f');
-    await app.press('pypi.org');
+    await app.press('packages.example.test');
     expect(app.frame()).not.toContain('is not a valid entry');
     await app.press('\t');
     expect(app.frame()).toContain('allow at project scope');
     await app.press('\r');
-    expect(app.calls('changePolicy')).toEqual([['paude-bbbbbb', 'allow', 'pypi.org', 'project']]);
-    expect(app.frame()).toContain('allow pypi.org project paude-bbbbbb');
+    expect(app.calls('changePolicy')).toEqual([['paude-bbbbbb', 'allow', 'packages.example.test', 'project']]);
+    expect(app.frame()).toContain('allow packages.example.test project paude-bbbbbb');
   });
 
   it('starts a new session in a workspace, shell or Claude, on a chosen backend, and selects it', async () => {

@@ -42,7 +42,7 @@ describe('entryOfUrl', () => {
     expect(entryOfUrl(url)).toBe(entry);
   });
 
-  it.each(['file:///opt/pypi/simple', '/opt/wheels', 'cdrom:[Debian]/', 'mirror+file:/etc/apt/mirrors.txt', 'ssh://git@code.example.test/x', 'not a url', ''])('%j names no host', (url) => {
+  it.each(['file:///opt/wheelhouse/simple', '/opt/wheels', 'cdrom:[Debian]/', 'mirror+file:/etc/apt/mirrors.txt', 'ssh://git@code.example.test/x', 'not a url', ''])('%j names no host', (url) => {
     expect(entryOfUrl(url)).toBeUndefined();
   });
 });
@@ -83,11 +83,11 @@ describe('pip', () => {
       ":env:.cert='/etc/ssl/certs/ca-certificates.crt'",
       ":env:.extra-index-url='https://b.example.test/s https://c.example.test/s'",
       "global.find-links='/opt/wheels'",
-      "global.extra-index-url='file:///opt/pypi/simple\\nhttps://d.example.test/simple'",
+      "global.extra-index-url='file:///opt/wheelhouse/simple\\nhttps://d.example.test/simple'",
       "download.index-url='https://dl.example.test/simple'",
     ].join('\n');
     expect(parsePipConfigList(out)).toEqual({
-      urls: ['https://b.example.test/s', 'https://c.example.test/s', '/opt/wheels', 'file:///opt/pypi/simple', 'https://d.example.test/simple', 'https://dl.example.test/simple'],
+      urls: ['https://b.example.test/s', 'https://c.example.test/s', '/opt/wheels', 'file:///opt/wheelhouse/simple', 'https://d.example.test/simple', 'https://dl.example.test/simple'],
       indexSet: false,
       noIndex: false,
     });
