@@ -1,13 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LogFollower } from '../../src/policy/log-follower.js';
 import { parseAccessLine, type ProxyEvent } from '../../src/policy/proxy-event.js';
 import { renderPolicyRules } from '../../src/policy/policy-rules.js';
+import { nodeClientHost } from '../../src/policy/registries/client-host.js';
+import { RegistryGroupResolver, withRegistryHosts } from '../../src/policy/registry-groups.js';
 import { demuxLogs, describeEngines } from '../support/engine-test.js';
 import { execIn } from '../support/exec.js';
 import { policyOf, startSandboxFixture, type SandboxFixture } from '../support/sandbox-fixture.js';
 import { waitFor } from '../support/session-fixture.js';
 
 const BASE_POLICY = { allow: ['allowed.test', '*.wild.test', '.apex.test'], deny: ['bad.apex.test'] };
+
+/** A real host name the engine's resolver knows: the registry npm is configured with (never written down here). */
+function configuredRegistryHost(): string {
+  return new URL(execFileSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).trim()).hostname;
+}
 
 describeEngines('network policy through the session proxy', (engine) => {
   let f: SandboxFixture;
@@ -89,15 +100,16 @@ describeEngines('network policy through the session proxy', (engine) => {
 
     it('resolves no names itself, so DNS cannot carry data out', async () => {
       // Positive control: the same lookup from an ordinary container on the engine's network.
-      const control = await engine.docker.createContainer({ name: engine.uniqueName('dns'), Image: engine.baseImage, Cmd: ['timeout', '5', 'getent', 'hosts', 'registry.npmjs.org'], Labels: engine.labels });
+      const known = configuredRegistryHost();
+      const control = await engine.docker.createContainer({ name: engine.uniqueName('dns'), Image: engine.baseImage, Cmd: ['timeout', '5', 'getent', 'hosts', known], Labels: engine.labels });
       engine.defer(() => control.remove({ force: true }));
       await control.start();
       const hostCanResolve = ((await control.wait()) as { StatusCode: number }).StatusCode === 0;
-      const [known, made] = await Promise.all([
-        f.exec(['timeout', '5', 'getent', 'hosts', 'registry.npmjs.org']),
+      const [fromAgent, made] = await Promise.all([
+        f.exec(['timeout', '5', 'getent', 'hosts', known]),
         f.exec(['timeout', '5', 'getent', 'hosts', 'exfil-data-1234.example.com']),
       ]);
-      expect(known.exitCode, hostCanResolve ? 'the engine network resolves it, the agent must not' : 'no resolver here at all').not.toBe(0);
+      expect(fromAgent.exitCode, hostCanResolve ? 'the engine network resolves it, the agent must not' : 'no resolver here at all').not.toBe(0);
       expect(made.exitCode).not.toBe(0);
     });
 
@@ -144,6 +156,32 @@ describeEngines('network policy through the session proxy', (engine) => {
       } finally {
         await f.sandbox.state.writeRules(renderPolicyRules(policyOf({ ...BASE_POLICY, allow: [...BASE_POLICY.allow, `ports.test:${f.upstream.extraPort}`] })));
       }
+    });
+  });
+
+  describe('package registry groups', () => {
+    it("gives the proxy the hosts @npm resolves to from npm's own configuration (real npm, made-up registry)", async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'paude-npmrc-'));
+      engine.defer(() => rm(dir, { recursive: true, force: true }));
+      const npmrc = join(dir, 'npmrc');
+      await writeFile(npmrc, 'registry=http://held3.test/\n');
+      // npm reads the registry from this user config only (npx and npm run export their own).
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(registry|userconfig)$/i.test(k)));
+      const resolver = new RegistryGroupResolver(nodeClientHost({ ...env, npm_config_userconfig: npmrc }));
+      const { policy, warnings } = await withRegistryHosts(policyOf({ ...BASE_POLICY, allow: [...BASE_POLICY.allow, '@npm'] }), resolver);
+      expect(warnings).toEqual([]);
+      const rules = renderPolicyRules(policy);
+      expect(rules).toContain('allow host held3.test 80,443 @npm\n');
+      expect((await f.curl(['http://held3.test/'])).status).toBe('403');
+      await f.sandbox.state.writeRules(rules);
+      try {
+        expect((await f.curl(['http://held3.test/'])).status).toBe('200');
+        // The access log names the group as the rule that allowed it.
+        await waitFor(() => Promise.resolve(events.some((e) => e.host === 'held3.test' && e.decision === 'allow' && e.rule === '@npm') ? true : undefined), 20_000);
+      } finally {
+        await f.sandbox.state.writeRules(renderPolicyRules(policyOf({ ...BASE_POLICY, allow: [...BASE_POLICY.allow, `ports.test:${f.upstream.extraPort}`] })));
+      }
+      expect((await f.curl(['http://held3.test/'])).status).toBe('403');
     });
   });
 
