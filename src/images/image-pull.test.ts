@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anyText, notOneLine, RUNS, TIMEOUT } from '../../test/fuzz/arbitraries.js';
 import { ExitCode } from '../errors.js';
 import type { BuildProgress } from './build-progress.js';
 import { BasePullError, explainPullFailure, parseImageName, pullImage } from './image-pull.js';
@@ -142,4 +144,15 @@ describe('pullImage', () => {
       await rm(other, { recursive: true, force: true });
     }
   });
+});
+
+describe('pull failures from any engine text (fuzz)', () => {
+  it('are one line, however the engine words them', () => {
+    fc.assert(
+      fc.property(anyText(80), fc.constantFrom('docker' as const, 'podman' as const, undefined), (reason, kind) => {
+        expect(notOneLine(new BasePullError('r.test/base:1', 'Podman 4.3.1 at /run/podman/podman.sock', reason, kind).message)).toBeUndefined();
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT);
 });

@@ -116,7 +116,8 @@ async function defaultRegistry(docker: Dockerode): Promise<string | undefined> {
 
 /** The engine's words, shortened to what a user can act on. */
 export function explainPullFailure(reason: string, kind?: EngineKind): string {
-  const text = reason.replace(/\s+/g, ' ').trim();
+  // eslint-disable-next-line no-control-regex -- the engine's words go on one terminal line
+  const text = reason.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   const login = kind === undefined ? '`docker login` or `podman login`' : `\`${kind} login\``;
   if (/manifest unknown|not found|name unknown|no such image|does not exist/i.test(text)) {
     // Docker's default registry says "does not exist or may require 'docker login'" for both.

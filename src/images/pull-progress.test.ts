@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { anyText, notOneLine, RUNS, TIMEOUT } from '../../test/fuzz/arbitraries.js';
 import { describePull, formatBytes, PullStreamParser, type PullProgress } from './pull-progress.js';
 
 interface Samples {
@@ -78,4 +80,38 @@ describe('describePull', () => {
   it('formats sizes in decimal units like the engines', () => {
     expect([0, 999, 1000, 1500, 9_999, 12_345, 1_234_567, 2_500_000_000].map(formatBytes)).toEqual(['0 B', '999 B', '1.0 kB', '1.5 kB', '10.0 kB', '12 kB', '1.2 MB', '2.5 GB']);
   });
+});
+
+describe('PullStreamParser on any stream (fuzz)', () => {
+  const number = fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER), fc.string({ maxLength: 4 }), fc.constant(null));
+  const message = fc.oneof(
+    fc
+      .record({
+        status: fc.oneof(fc.constantFrom('Pulling fs layer', 'Waiting', 'Downloading', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete', 'Already exists', 'Pulling from x'), anyText(12)),
+        id: fc.oneof(fc.constantFrom('a', 'b', 'c'), anyText(6), fc.integer()),
+        progressDetail: fc.oneof(fc.record({ current: number, total: number }, { requiredKeys: [] }), fc.constant({}), fc.constant(null)),
+      }, { requiredKeys: [] })
+      .map((m) => JSON.stringify(m)),
+    fc.record({ error: anyText(20) }).map((m) => JSON.stringify(m)),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    anyText(30),
+  );
+  it('never throws; every figure is in range and none depends on where the bytes were cut', () => {
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 30 }), fc.integer({ min: 1, max: 50 }), (lines, cut) => {
+        const whole = parse(lines);
+        const pieces = parse(lines, cut);
+        expect(pieces.events).toEqual(whole.events);
+        for (const e of whole.events) {
+          expect(e.done).toBeGreaterThanOrEqual(0);
+          expect(e.done).toBeLessThanOrEqual(e.layers);
+          expect(e.current).toBeGreaterThanOrEqual(0);
+          expect(e.current).toBeLessThanOrEqual(e.total);
+          expect(Number.isFinite(e.total)).toBe(true);
+          expect(notOneLine(describePull(e))).toBeUndefined();
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT);
 });

@@ -94,8 +94,10 @@ export class PullStreamParser {
   private layerStatus(id: string, status: string, detail: ProgressDetail | undefined): void {
     let layer = this.layers.get(id);
     if (layer === undefined) this.layers.set(id, (layer = { current: 0, total: 0, done: false, extracting: false }));
-    const current = typeof detail?.current === 'number' ? detail.current : undefined;
-    const total = typeof detail?.total === 'number' && detail.total > 0 ? detail.total : undefined;
+    // Byte counts only: whole, non-negative and small enough to add up exactly.
+    const bytes = (value: unknown): number | undefined => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < 2 ** 48 ? value : undefined);
+    const current = bytes(detail?.current);
+    const total = bytes(detail?.total) || undefined;
     switch (status) {
       case 'Downloading':
         if (total !== undefined) layer.total = total;

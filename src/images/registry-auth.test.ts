@@ -1,7 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anyText, notOneLine, outcomes, RUNS, TIMEOUT } from '../../test/fuzz/arbitraries.js';
 import { ConfigError } from '../errors.js';
 import { authFiles, findRegistryAuth, lookup, normalizeKey, parseAuthFile, readAuthFile } from './registry-auth.js';
 
@@ -78,7 +80,8 @@ describe('parseAuthFile', () => {
       [`{"auths":{"${REG}":{"password":12345}}}`, /^\/c\.json: auths\["registry\.test:5000"\]\.password: expected a string;/],
       ['{"credsStore":true}', /^\/c\.json: credsStore: expected a string;/],
       ['[]', /^\/c\.json: \(top level\): expected a JSON object;/],
-      ['{"auths": {', /^\/c\.json: invalid JSON/],
+      ['{"auths": {', /^\/c\.json:1:12: invalid JSON;/],
+      ['{"auths": {"r.test": {"auth": "c2VjcmV0OnB3" x}}}', /^\/c\.json:1:\d+: invalid JSON;/],
     ];
     for (const [text, message] of cases) {
       let error: unknown;
@@ -117,4 +120,50 @@ describe('reading the files', () => {
     await mkdir(join(dir, 'adir.json'));
     await expect(readAuthFile(join(dir, 'adir.json'))).rejects.toThrow(/adir\.json: cannot be read \(it is a directory\)/);
   });
+});
+
+describe('auth files of any content (fuzz)', () => {
+  const SECRET = 'Zq9SECRETx7';
+  const secretValue = fc.constantFrom(SECRET, b64(`u:${SECRET}`), b64(SECRET), `${SECRET}:pw`);
+  const entry = fc.oneof(
+    fc.record({ auth: fc.oneof(secretValue, fc.jsonValue()), username: fc.oneof(fc.string(), fc.jsonValue()), password: fc.oneof(secretValue, fc.jsonValue()), identitytoken: fc.oneof(secretValue, fc.jsonValue()) }, { requiredKeys: [] }),
+    secretValue,
+    fc.jsonValue(),
+  );
+  const file = fc.oneof(
+    fc.record({ auths: fc.oneof(fc.dictionary(fc.oneof(fc.constant(REG), anyText(12)), entry, { maxKeys: 3 }), fc.jsonValue()), credsStore: fc.oneof(fc.string(), fc.jsonValue()), credHelpers: fc.oneof(fc.dictionary(anyText(8), fc.oneof(fc.string(), fc.jsonValue())), fc.jsonValue()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    // Well formed, with whatever else such files hold.
+    fc
+      .record({ user: fc.string({ maxLength: 8 }).filter((u) => !u.includes(':')), extra: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue(), { maxKeys: 3 }), helper: fc.option(anyText(8)) })
+      .map(({ user, extra, helper }) => JSON.stringify({ ...extra, auths: { [REG]: { auth: b64(`${user}:${SECRET}`) } }, ...(helper === null ? {} : { credHelpers: { [REG]: helper } }) })),
+    // Broken JSON around a secret: the parser's own message would quote it.
+    fc.tuple(anyText(10), secretValue, anyText(10)).map(([a, s, b]) => `{"auths":{"${REG}":{"auth":"${s}"${a}}}${b}`),
+    anyText(60),
+  );
+  it('parses or refuses in one line that names the file and never shows a value', () => {
+    const seen = outcomes();
+    fc.assert(
+      fc.property(file, (text) => {
+        let value: ReturnType<typeof parseAuthFile> | undefined;
+        try {
+          value = parseAuthFile(text, '/h/.docker/config.json');
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          const message = (error as ConfigError).message;
+          expect(message.startsWith('/h/.docker/config.json')).toBe(true);
+          expect(notOneLine(message)).toBeUndefined();
+          expect(message).not.toContain(SECRET);
+          expect(message).not.toContain(b64(SECRET).slice(0, 10));
+          seen.count(/invalid JSON/.test(message) ? 'not JSON' : 'refused');
+          return;
+        }
+        const found = lookup(value, '/h/.docker/config.json', REG, `${REG}/base`);
+        seen.count(found?.credentials ? 'credentials' : 'parsed');
+        if (found?.notice !== undefined) expect(notOneLine(found.notice)).toBeUndefined();
+      }),
+      { numRuns: RUNS },
+    );
+    seen.expectEach(100, 'not JSON', 'refused', 'parsed', 'credentials');
+  }, TIMEOUT);
 });

@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parse, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatJsonPath } from '../config/json-path.js';
@@ -93,9 +94,15 @@ export function lookup(file: AuthFile, path: string, registry: string, repositor
   }
   const helper = Object.entries(file.credHelpers ?? {}).find(([key]) => candidates.includes(normalizeKey(key)))?.[1] ?? file.credsStore;
   if (helper !== undefined && helper !== '') {
-    return { file: path, notice: `paude does not run credential helpers (docker-credential-${helper}, named in ${path}), so ${host} is asked without credentials; pull the image yourself if it needs them` };
+    return { file: path, notice: `paude does not run credential helpers (docker-credential-${printable(helper)}, named in ${printable(path)}), so ${printable(host)} is asked without credentials; pull the image yourself if it needs them` };
   }
   return undefined;
+}
+
+/** For one terminal line: control characters (a terminal may act on them) become spaces. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
 }
 
 function credentialsOf(entry: z.infer<typeof AuthEntrySchema>, serveraddress: string): RegistryCredentials | undefined {
@@ -158,15 +165,26 @@ export function parseAuthFile(text: string, path: string): AuthFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    const why = error instanceof SyntaxError ? error.message.replace(/^.*?(Unexpected|Expected)/, '$1').split('\n')[0] : 'not JSON';
-    throw new ConfigError(`${path}: invalid JSON (${why}); fix it or remove it (paude reads registry credentials from it to pull the base image)`, path);
+  } catch {
+    // Not the parser's message: it quotes the text around the error, which may be a secret.
+    throw new ConfigError(`${path}${syntaxErrorAt(text)}: invalid JSON; fix it or remove it (paude reads registry credentials from it to pull the base image)`, path);
   }
   const result = AuthFileSchema.safeParse(json);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = formatJsonPath(issue?.path ?? []);
   throw new ConfigError(`${path}: ${where}: expected ${expected(issue)}; fix it or remove it (paude reads registry credentials from it to pull the base image)`, path, where);
+}
+
+/** `:LINE:COLUMN` of the first syntax error, or nothing when it cannot be placed. */
+function syntaxErrorAt(text: string): string {
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const offset = errors[0]?.offset;
+  if (offset === undefined) return '';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `:${line}:${offset - before.lastIndexOf('\n')}`;
 }
 
 function expected(issue: z.core.$ZodIssue | undefined): string {
