@@ -110,7 +110,7 @@ const backend = z.strictObject({
 });
 
 const image = z.strictObject({
-  base: z.string().min(1).optional().describe('base image for the agent and proxy images (for air-gapped hosts)'),
+  base: z.string().min(1).optional().describe('base image for the agent and proxy images (default debian:bookworm-slim, pulled by the engine when missing; set a local one on air-gapped hosts)'),
   agent: z.string().min(1).optional().describe('use this agent image instead of building one'),
   proxy: z.string().min(1).optional().describe('use this proxy image instead of building one'),
   claudeVersion: z.string().min(1).optional().describe('Claude Code version for the agent image ("latest", checked daily, or e.g. "2.1.0")'),
