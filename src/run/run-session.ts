@@ -27,22 +27,18 @@ import { sessionImages } from './session-images.js';
 import { passthrough, type Stdio } from '../sessions/terminal.js';
 import { workspaceLayout } from '../workspace/workspace-mounts.js';
 import { copyWorkspaceIn, neverSyncedBack, pullWorkspace } from '../sync/session-sync.js';
-import { StateBridge } from '../sessions/state-bridge.js';
-import { ProxyStateDir } from '../policy/proxy-state.js';
 import { applyClaudeChange, claudeChanges } from './claude-sync.js';
 import { readTar } from '../fs/tar-read.js';
-import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
+import { quarantineDir } from '../workspace/protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
 import { directoryEntries } from './tar-dir.js';
 import { otelEnvironment } from '../telemetry/otel-env.js';
-import { OtlpRelay } from '../telemetry/relay.js';
-import { WorkspaceWatch } from '../audit/file-watch.js';
 import { AUDIT_HOOKS, flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
-import { ensureKeeper, noteQuarantined } from '../sessions/keeper.js';
+import { ensureKeeper } from '../sessions/keeper.js';
+import { SessionHost } from '../sessions/session-host.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
 import { tmuxKey } from '../config/detach-key.js';
-import { ProxySupervisor } from '../sessions/proxy-supervisor.js';
 import { faultPoint } from '../faults.js';
 import { WriteError, writeFailure } from '../fs/atomic-write.js';
 
@@ -68,6 +64,12 @@ export interface RunOptions {
   onStarted?: (session: { id: string; backend: SessionBackend }) => void;
   /** Start the session in the background, print its id and return (paude --detach). */
   detach?: boolean;
+  /**
+   * The user's interrupts (the CLI passes SIGTERM, SIGHUP and SIGINT): calls back with each and
+   * returns the unsubscribe. While starting, an interrupt takes the session along; once attached
+   * it only detaches (the terminal closed), and runSession returns.
+   */
+  interrupts?: (onInterrupt: (signal: NodeJS.Signals) => void) => () => void;
   /** Resolves @npm, @pypi and the other registry groups from the package managers' configuration (default: this process's). */
   registryGroups?: RegistryGroupResolver;
 }
@@ -136,19 +138,29 @@ export async function runSession(o: RunOptions): Promise<number> {
   // What never comes back from a remote session's copy of the workspace.
   const remoteSkip = neverSyncedBack(config);
   const quarantine = quarantineDir(paths.dataDir, id);
-  const guard = new ProtectedPathGuard(project.root, layout.watched, quarantine, layout.gitModules);
-  guard.start();
   // The session's story (audit): its start, its end, and the proxy's requests, recorded from
   // the access log before the session's directory (and that log) goes.
   const audit = openAuditLog(resolved);
+  // Its host tasks while this paude looks after it: the workspace is guarded from now on; the
+  // proxy is brought back if it dies; the relay, the file watch or the state bridge once it runs.
+  const host = new SessionHost(
+    { id, backend, sessionDir, dataDir: paths.dataDir, projectRoot: project.root, watched: layout.watched, ...(layout.gitModules ? { gitModules: layout.gitModules } : {}) },
+    {
+      audit,
+      unwatched: [...config.isolate, '.claude'],
+      ...(relayed ? { relay: { ...(otel.forward ? { forward: otel.forward } : {}), spoolDir: join(paths.dataDir, 'otlp-spool') } } : {}),
+      onProxyRestart: (restarts, error) => recordProxyRestart(audit, id, restarts, error),
+    },
+  );
+  host.guardWorkspace();
   const ended: { exitCode: number | null; how: string; startedAt?: string } = { exitCode: null, how: 'start failed' };
   const cleanup = async (): Promise<void> => {
-    await fileWatch?.stop();
+    await host.stop();
     // The proxy's last requests reach its access log as it stops (read by settleSession below).
     if (ended.startedAt && audit && !backend.remote) {
       await backend.stop(id, 0).catch(() => undefined);
       // The agent has ended: what it left at protected paths goes now, and is in the story.
-      await guard.stop();
+      await host.stop();
     }
     if (ended.startedAt) {
       await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => {
@@ -158,7 +170,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     }
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    const moved = await guard.stop();
+    const moved = await host.stop();
     if (ended.startedAt && moved.length > 0) await recordQuarantined(audit, paths, id).catch(() => undefined);
     await flushSinks(audit);
     if (moved.length > 0) {
@@ -178,15 +190,9 @@ export async function runSession(o: RunOptions): Promise<number> {
     stopped.by ??= signal;
     void backend.killAgent(id);
   };
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
-  for (const signal of signals) process.on(signal, onSignal);
+  const stopInterrupts = o.interrupts?.(onSignal) ?? ((): void => undefined);
   let keep = false;
   const failed: { error?: unknown } = {};
-  // The proxy is brought back if it dies while this paude looks after the session.
-  const supervisor = new ProxySupervisor(backend, id, { onRestart: (restarts, error) => recordProxyRestart(audit, id, restarts, error) });
-  let bridge: StateBridge | undefined;
-  let relay: OtlpRelay | undefined;
-  let fileWatch: WorkspaceWatch | undefined;
   try {
     await claimOwner(sessionDir, 'starter');
     faultPoint('start.owner-claimed');
@@ -274,17 +280,10 @@ export async function runSession(o: RunOptions): Promise<number> {
     );
     faultPoint('start.audit-recorded');
 
-    // Workspace changes seen from the host (a local engine writes the directory itself).
-    if (audit && !backend.remote) {
-      fileWatch = new WorkspaceWatch(audit, id, project.root, [...config.isolate, '.claude'], sessionDir);
-      fileWatch.start();
-    }
-    if (relayed && !backend.remote) {
-      relay = new OtlpRelay(join(sessionDir, 'proxy'), sessionDir, otel.forward ? { forwardTo: otel.forward.endpoint, protocol: otel.forward.protocol, headers: otel.forward.headers, spoolDir: join(paths.dataDir, 'otlp-spool') } : {});
-      await relay.start();
-    }
+    // Workspace changes seen from the host (a local engine writes the directory itself), the
+    // relay, a remote session's state bridge; the proxy is supervised once the agent runs.
+    await host.start({ proxy: false });
     const owner = { uid: agentUser.uid, gid: agentUser.gid };
-    if (backend.remote) bridge = startBridge(backend, id, sessionDir);
     if (backend.remote) await copyWorkspaceIn(backend, id, project.root, sessionDir, [...config.isolate, '.claude'], owner, creds.mounts, o.stdio.stderr);
 
     // The container's own copy of ~/.claude and the project's .claude (nothing goes back).
@@ -310,7 +309,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     if (inTmux) {
       await backend.startAgent(id);
       faultPoint('start.agent-started');
-      if (!o.detach) supervisor.start();
+      if (!o.detach) host.superviseProxy();
       await secrets();
       faultPoint('start.secrets-written');
       const late = stoppedCode();
@@ -318,13 +317,8 @@ export async function runSession(o: RunOptions): Promise<number> {
       o.onStarted?.({ id, backend });
       const short = id.slice('paude-'.length);
       const handOver = async (): Promise<void> => {
-        // From here on the keeper looks after the proxy.
-        await supervisor.stop();
-        await bridge?.stop();
-        await relay?.stop();
-        await fileWatch?.stop();
-        const moved = await guard.stop();
-        if (moved.length > 0) await noteQuarantined(sessionDir, moved);
+        // From here on the keeper looks after the session.
+        await host.stop();
         await ensureKeeper(sessionDir, id, o.env);
         // Only now: a start whose keeper could not be started (a full disk) is removed again.
         keep = true;
@@ -345,15 +339,13 @@ export async function runSession(o: RunOptions): Promise<number> {
           keep = true;
           o.stdio.stderr.write(`paude: warning: ${(error as Error).message}; ${id} goes on without a keeper until paude attach ${short}\n`);
         });
-      let detachedBySignal = false;
-      const attached = attachTerminal(backend, id, o.stdio, { term: o.env.TERM ?? 'xterm-256color', sessionDir });
-      handover.detach = () => {
-        detachedBySignal = true;
-        void leave().finally(() => process.exit(0));
-      };
-      const farewell = await attached;
-      const running = farewell === 'detached' || (farewell === undefined && (await backend.inspect(id))?.agent === 'running');
-      if (running || detachedBySignal) {
+      // An interrupt while attached (the terminal closed) detaches: the session goes on.
+      let bySignal = (): void => undefined;
+      const detachedBySignal = new Promise<'signal'>((resolve) => (bySignal = () => resolve('signal')));
+      handover.detach = bySignal;
+      const farewell = await Promise.race([attachTerminal(backend, id, o.stdio, { term: o.env.TERM ?? 'xterm-256color', sessionDir }), detachedBySignal]);
+      const running = farewell === 'signal' || farewell === 'detached' || (farewell === undefined && (await backend.inspect(id))?.agent === 'running');
+      if (running) {
         await leave();
         o.stdio.stderr.write(`paude: detached from ${id}, which goes on: paude attach ${short} to return, paude stop ${short} to end it\n`);
         return 0;
@@ -372,7 +364,7 @@ export async function runSession(o: RunOptions): Promise<number> {
     try {
       await backend.startAgent(id);
       faultPoint('start.agent-started');
-      supervisor.start();
+      host.superviseProxy();
       if (tty && o.stdio.stdout.rows && o.stdio.stdout.columns) await io.resize(o.stdio.stdout.rows, o.stdio.stdout.columns);
       await secrets();
       faultPoint('start.secrets-written');
@@ -392,12 +384,11 @@ export async function runSession(o: RunOptions): Promise<number> {
     failed.error = error;
     throw error;
   } finally {
-    await supervisor.stop();
-    if (supervisor.restarts > 0 && !keep) o.stdio.stderr.write(`paude: the session's proxy stopped ${supervisor.restarts === 1 ? 'once' : `${supervisor.restarts} times`} and was started again (the agent had no network meanwhile)\n`);
-    if (!keep) await bridge?.stop();
-    if (!keep) await relay?.stop();
+    await host.supervisor.stop();
+    const restarts = host.proxyRestarts;
+    if (restarts > 0 && !keep) o.stdio.stderr.write(`paude: the session's proxy stopped ${restarts === 1 ? 'once' : `${restarts} times`} and was started again (the agent had no network meanwhile)\n`);
     if (!keep) await cleanup();
-    for (const signal of signals) process.off(signal, onSignal);
+    stopInterrupts();
   }
 }
 
@@ -458,11 +449,4 @@ function agentIdentity(root: string): { uid: number; gid: number; warning?: stri
   const uid = process.getuid?.() ?? 1000;
   if (uid !== 0) return { uid, gid: process.getgid?.() ?? uid };
   return { uid: 1000, gid: 1000, warning: `${root} belongs to root; the agent runs as uid 1000 and cannot write to it (chown it, or run paude as the workspace's owner)` };
-}
-
-/** A remote session's proxy state mirrored in its directory here (sessions/state-bridge.ts). */
-export function startBridge(backend: SessionBackend, id: string, sessionDir: string): StateBridge {
-  const bridge = new StateBridge(backend, id, new ProxyStateDir(join(sessionDir, 'proxy')));
-  bridge.start();
-  return bridge;
 }

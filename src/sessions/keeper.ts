@@ -12,64 +12,33 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { SessionBackend } from '../backends/session-backend.js';
-import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
 import { claimOwner, liveOwner, releaseOwner } from './owner.js';
-import { reapClients } from './clients.js';
-import { StateBridge } from './state-bridge.js';
-import { ProxyStateDir } from '../policy/proxy-state.js';
+import type { SessionHost } from './session-host.js';
 import type { SessionRecord } from './session-record.js';
-import { ProxySupervisor } from './proxy-supervisor.js';
 import { faultPoint } from '../faults.js';
 
 
-/** Runs until the session's agent has ended (or is gone). `report`: a line for the keeper's log. */
-export async function keepSession(
-  backend: SessionBackend,
-  record: SessionRecord,
-  dirs: { sessionDir: string; dataDir: string },
-  onEnd?: (exitCode: number | null) => Promise<void>,
-  report?: (line: string) => void,
-  /** Each restart of the proxy (see ProxySupervisor), for the audit log. */
-  onProxyRestart?: (restarts: number, error?: string) => Promise<void>,
-): Promise<void> {
-  await claimOwner(dirs.sessionDir, 'keeper');
+/**
+ * Runs until the session's agent has ended (or is gone), with the session's host tasks (guard,
+ * client reaper, proxy supervisor, state bridge, relay, file watch) running meanwhile; their
+ * last look comes before `onEnd` settles the session's story.
+ */
+export async function keepSession(host: SessionHost, backend: SessionBackend, record: SessionRecord, sessionDir: string, onEnd?: (exitCode: number | null) => Promise<void>): Promise<void> {
+  await claimOwner(sessionDir, 'keeper');
   faultPoint('keeper.claimed');
-  const guard = new ProtectedPathGuard(record.projectRoot, record.watched ?? [], quarantineDir(dirs.dataDir, record.id), record.gitModules);
-  guard.start();
-  // Terminals whose paude died stay attached in the container until detached (clients.ts).
-  const reaper = setInterval(() => void reapClients(backend, record.id, dirs.sessionDir).catch(() => undefined), 2000);
-  // A remote session's proxy state is bridged to this host while it runs.
-  const bridge = backend.remote ? new StateBridge(backend, record.id, new ProxyStateDir(join(dirs.sessionDir, 'proxy'))) : undefined;
-  bridge?.start();
-  const proxy = new ProxySupervisor(backend, record.id, { ...(report ? { report } : {}), ...(onProxyRestart ? { onRestart: onProxyRestart } : {}) });
-  proxy.start();
-  // Once now: a proxy that died while no keeper ran (this one starts after a crash) is not left so.
-  void proxy.check();
+  // Also looks at the proxy once now: one that died while no keeper ran is not left so.
+  await host.start();
   try {
     const code = await backend.waitAgent(record.id).catch(() => null);
-    await proxy.stop();
-    await bridge?.stop().catch(() => undefined);
-    // The last look, now that the agent has ended, before the session's story is settled.
-    const moved = await guard.stop();
-    if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);
+    await host.stop();
     await onEnd?.(code).catch(() => undefined);
     // A cluster session's proxy pod has nothing left to do (local proxies stop by themselves);
     // the agent pod stays, for its files.
     if (backend.kind === 'kubernetes') await backend.stop(record.id, 0).catch(() => undefined);
   } finally {
-    clearInterval(reaper);
-    await proxy.stop();
-    await bridge?.stop().catch(() => undefined);
-    const moved = await guard.stop();
-    if (moved.length > 0) await noteQuarantined(dirs.sessionDir, moved);
-    await releaseOwner(dirs.sessionDir, 'keeper');
+    await host.stop();
+    await releaseOwner(sessionDir, 'keeper');
   }
-}
-
-/** What the guard moved, for `paude sessions` and `paude attach` to tell the user. */
-export async function noteQuarantined(sessionDir: string, moved: readonly string[]): Promise<void> {
-  await writeFileAtomic(join(sessionDir, 'quarantined.json'), JSON.stringify(moved) + '\n');
 }
 
 /**

@@ -7,8 +7,7 @@ import { quickView, type SessionService, type SessionView } from '../../sessions
 import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
 import { flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, settleSession } from '../../audit/audit-service.js';
-import { OtlpRelay } from '../../telemetry/relay.js';
-import { WorkspaceWatch } from '../../audit/file-watch.js';
+import { SessionHost } from '../../sessions/session-host.js';
 import { otelEnvironment } from '../../telemetry/otel-env.js';
 import { join } from 'node:path';
 import type { CliContext } from '../program.js';
@@ -118,30 +117,29 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   if (!record) throw new PaudeError(`no record of session ${id}`);
   const backend = await connectBackend(record.endpoint, resolved.config.backend, ctx.env, record.backend);
   const audit = openAuditLog(resolved);
-  // A local session's telemetry relay lives here while the session is detached.
   const dir = sessionDir(resolved.paths.sessionsDir, id);
+  // A local session's telemetry relay lives here while the session is detached.
   const forward = otelEnvironment(resolved.config, ctx.env, { id, workspace: record.projectRoot, backend: record.backend, networkMode: record.policy.mode }, true).forward;
-  const relay = backend.remote ? undefined : new OtlpRelay(join(dir, 'proxy'), dir, forward ? { forwardTo: forward.endpoint, protocol: forward.protocol, headers: forward.headers, spoolDir: join(resolved.paths.dataDir, 'otlp-spool') } : {});
-  await relay?.start().catch((error: unknown) => ctx.stderr.write(`paude: the telemetry relay did not start: ${(error as Error).message}\n`));
-  const files = audit && !backend.remote ? new WorkspaceWatch(audit, id, record.projectRoot, [...resolved.config.isolate, '.claude'], dir) : undefined;
-  files?.start();
-  // The session's requests and its end go to the audit log when its command ends.
-  await keepSession(
-    backend,
-    record,
-    { sessionDir: sessionDir(resolved.paths.sessionsDir, id), dataDir: resolved.paths.dataDir },
-    // A paude stop/rm that is ending the session records its end itself (see ending()).
-    async (code) => {
-      if ((await liveOwner(dir, 'stopper')) !== undefined) return;
-      await settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id));
+  const report = (line: string): boolean => ctx.stderr.write(`${new Date().toISOString()} paude: ${line}\n`);
+  const host = new SessionHost(
+    { id, backend, sessionDir: dir, dataDir: resolved.paths.dataDir, projectRoot: record.projectRoot, watched: record.watched ?? [], ...(record.gitModules ? { gitModules: record.gitModules } : {}) },
+    {
+      audit,
+      unwatched: [...resolved.config.isolate, '.claude'],
+      relay: { ...(forward ? { forward } : {}), spoolDir: join(resolved.paths.dataDir, 'otlp-spool') },
+      reapClients: true,
+      report,
+      onProxyRestart: (restarts, error) => recordProxyRestart(audit, id, restarts, error),
     },
-    (line) => ctx.stderr.write(`${new Date().toISOString()} paude: ${line}\n`),
-    (restarts, error) => recordProxyRestart(audit, id, restarts, error),
   );
+  // The session's requests and its end go to the audit log when its command ends; a paude
+  // stop/rm that is ending the session records its end itself (app/session-end.ts).
+  await keepSession(host, backend, record, dir, async (code) => {
+    if ((await liveOwner(dir, 'stopper')) !== undefined) return;
+    await settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id));
+  });
   // What its guard moved at the very end (after the settling above).
   await recordQuarantined(audit, resolved.paths, id).catch(() => undefined);
-  await relay?.stop();
-  await files?.stop();
   await flushSinks(audit, 10_000);
 }
 
