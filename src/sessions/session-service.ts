@@ -19,7 +19,7 @@ import { quote } from '../policy/network-entry.js';
 import { parseAccessLine } from '../policy/proxy-event.js';
 import { SESSION_ID } from '../policy/squid-config.js';
 import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
-import { noteQuarantined } from './keeper.js';
+import { noteQuarantined } from './quarantine-note.js';
 import { liveOwner } from './owner.js';
 import { reapClients } from './clients.js';
 import { readTokenTotals } from '../telemetry/relay.js';
