@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isIP } from 'node:net';
+import { allowEntryForUrl } from '../url-entry.js';
 
 export type CommandResult =
   | { kind: 'ok'; stdout: string }
@@ -101,26 +101,13 @@ function killGroup(pid: number | undefined): void {
 }
 
 /**
- * The allowlist entry for a registry URL: its host, with the port when it is not 80 or 443
- * (entries without a port allow both), `ip:` for an address. undefined for URLs without a host
- * (file:, a local path) and for anything that is not a URL.
+ * The allowlist entry for a registry URL: its host and port (`ip:` for an address; no port for
+ * the scheme's default). undefined for URLs without an http(s) host (file:, a local path) and for
+ * anything that is not a URL. Cargo's and apt's source kinds prefix the scheme (sparse+https://,
+ * mirror+http://); the prefix goes first.
  */
 export function entryOfUrl(text: string): string | undefined {
-  // Cargo's and apt's source kinds prefix the scheme: sparse+https://, mirror+http://.
-  const stripped = text.trim().replace(/^(?:sparse|registry|git|mirror|tor)\+(?=[a-z][a-z0-9+.-]*:)/i, '');
-  let url: URL;
-  try {
-    url = new URL(stripped);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host.length === 0) return undefined;
-  const port = url.port && url.port !== '80' && url.port !== '443' ? url.port : '';
-  if (isIP(host) === 6) return port ? `ip:[${host}]:${port}` : `ip:${host}`;
-  if (isIP(host) === 4) return port ? `ip:${host}:${port}` : `ip:${host}`;
-  return port ? `${host}:${port}` : host;
+  return allowEntryForUrl(text.trim().replace(/^(?:sparse|registry|git|mirror|tor)\+(?=[a-z][a-z0-9+.-]*:)/i, ''));
 }
 
 /** What one client contributes to its group, and why it contributes nothing when it does not. */

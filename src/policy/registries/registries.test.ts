@@ -35,7 +35,7 @@ describe('entryOfUrl', () => {
     ['sparse+https://index.example.test/', 'index.example.test'],
     ['mirror+http://mirrors.example.test/list.txt', 'mirrors.example.test'],
     ['http://10.1.2.3:3142/debian', 'ip:10.1.2.3:3142'],
-    ['http://[fd00::5]/debian', 'ip:fd00::5'],
+    ['http://[fd00::5]/debian', 'ip:[fd00::5]'],
     ['http://[fd00::5]:3142/debian', 'ip:[fd00::5]:3142'],
     ['https://user:secret@private.example.test/simple', 'private.example.test'],
   ])('%s -> %s', (url, entry) => {
