@@ -364,7 +364,7 @@ describe('readConfigFile: devcontainer.json', () => {
       name: 'dev',
       image: 'node:22',
       customizations: { vscode: { extensions: ['a.b'] } },
-      features: { 'ghcr.io/devcontainers/features/go:1': {} },
+      features: { 'features.test/devcontainers/features/go:1': {} },
       remoteUser: 'node',
       containerEnv: { FOO: 'bar' },
       postCreateCommand: ['npm', 'ci'],
