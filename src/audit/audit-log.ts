@@ -7,8 +7,7 @@
  */
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogFollower } from '../policy/log-follower.js';
-import { parseAccessLine } from '../policy/proxy-event.js';
+import { ProxyEventStream, readOnce } from '../policy/proxy-event-stream.js';
 import { AuditEventSchema, AUDIT_VERSION, type AuditEvent } from './audit-event.js';
 import { auditFile, GLOBAL_STREAM, readAudit, type AuditFilter, type AuditPosition, type AuditRead } from './audit-reader.js';
 import { appendWhole, writeFailure } from '../fs/atomic-write.js';
@@ -138,14 +137,13 @@ export class AuditLog {
    */
   async backfillNetwork(session: string, accessLog: string): Promise<number> {
     return this.backfill(session, 'network', async (last) => {
-      const events: AuditEvent[] = [];
-      // From the start of the last recorded line (a line boundary), that line itself skipped.
-      const follower = new LogFollower(accessLog, (lines) => {
-        for (const l of lines) {
-          if (l.offset <= last) continue;
-          const e = parseAccessLine(l.line, session, l.offset);
-          if (!e || e.host === '-') continue;
-          events.push({
+      // A stream of its own from the start of the last recorded line (a line boundary), that
+      // line itself skipped: the same follower, parse and filter as every other reader.
+      const read = await readOnce((listener, options) => new ProxyEventStream({ session, accessLog }, { from: Math.max(0, last) }).subscribe(listener, options));
+      return read
+        .filter((e) => e.offset > last)
+        .map(
+          (e): AuditEvent => ({
             v: AUDIT_VERSION,
             id: `${session}:net:${e.offset}`,
             ts: new Date(e.time).toISOString(),
@@ -153,11 +151,8 @@ export class AuditLog {
             event: 'network',
             source: 'proxy',
             data: { host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule, status: e.status, bytes: e.bytes, offset: e.offset },
-          });
-        }
-      }, Math.max(0, last));
-      await follower.poll();
-      return events;
+          }),
+        );
     });
   }
 

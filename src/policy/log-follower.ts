@@ -2,7 +2,8 @@
  * Follows an append-only log file line by line from a byte offset, in bounded memory. The
  * offset after each line is reported with it, so a consumer that stores it resumes exactly
  * where it stopped (no line lost or repeated across paude restarts). A file that shrinks was
- * truncated and is read again from the start.
+ * truncated and is read again from the start. Nothing here keeps a process alive on its own
+ * (the watcher is not persistent, the timer is unref'd): whoever follows says when to stop.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -32,8 +33,15 @@ export class LogFollower {
     private readonly onLines: (lines: LogLine[]) => void,
     startOffset = 0,
     private readonly pollMs = 200,
+    /** Read no further than this byte (a line boundary): a bounded read of a part already seen. */
+    private readonly endOffset = Number.POSITIVE_INFINITY,
   ) {
     this.position = startOffset;
+  }
+
+  /** Whether start() left a watcher or a timer running (until stop()). */
+  get following(): boolean {
+    return this.watcher !== undefined || this.timer !== undefined;
   }
 
   /** Where to resume: the start of the first line not yet delivered. */
@@ -57,9 +65,10 @@ export class LogFollower {
   }
 
   start(): void {
+    if (this.following) return;
     const tick = (): void => void this.poll().catch(() => undefined);
     try {
-      this.watcher = watch(this.path, tick);
+      this.watcher = watch(this.path, { persistent: false }, tick);
       this.watcher.on('error', () => undefined);
     } catch {
       // Not there yet: polling finds it.
@@ -72,12 +81,14 @@ export class LogFollower {
   stop(): void {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
+    this.watcher = undefined;
+    this.timer = undefined;
   }
 
   private async readToEnd(): Promise<void> {
     let size: number;
     try {
-      size = (await stat(this.path)).size;
+      size = Math.min((await stat(this.path)).size, this.endOffset);
     } catch {
       return;
     }

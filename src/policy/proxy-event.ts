@@ -65,3 +65,16 @@ export function parseAccessLine(line: string, session: string, offset: number): 
     offset,
   };
 }
+
+/**
+ * Whether the event is the agent's traffic. The agent's readiness probe (a request to the proxy
+ * itself, no host) is not: no feed, count or audit record shows it.
+ */
+export function isAgentRequest(e: ProxyEvent): boolean {
+  return e.host !== '-';
+}
+
+/** What BLOCKED counts, everywhere: an agent's request the proxy refused. */
+export function isBlocked(e: ProxyEvent): boolean {
+  return isAgentRequest(e) && e.decision === 'deny';
+}

@@ -14,9 +14,9 @@ import { connectBackend, isKubeEndpoint, kubernetesBackend } from '../backends/c
 import type { SessionBackend, SessionSummary } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { PaudeError, UsageError } from '../errors.js';
-import { LogFollower } from '../policy/log-follower.js';
-import { quote } from '../policy/network-entry.js';
-import { parseAccessLine } from '../policy/proxy-event.js';
+import { quote } from '../errors.js';
+import { createProxyEventStreams, type ProxyEventStreams, type ProxyEventSubscription } from '../policy/proxy-event-stream.js';
+import { ProxyStateDir } from '../policy/proxy-state.js';
 import { SESSION_ID } from '../policy/squid-config.js';
 import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
 import { noteQuarantined } from './quarantine-note.js';
@@ -77,12 +77,46 @@ export class SessionService {
   /** Why no engine was found, when none was. */
   private noEngine: string | undefined;
   private readonly connected = new Map<string, SessionBackend>();
+  /**
+   * A non-following subscription to each listed session's proxy-event stream, for its BLOCKED
+   * count: kept while the session is listed, so a service that lists every second (the
+   * dashboard) reads each log once and then only what was added. It holds no watcher or timer.
+   */
+  private readonly counting = new Map<string, ProxyEventSubscription>();
 
   constructor(
     readonly paths: Paths,
     private readonly backendConfig: ResolvedConfig['config']['backend'],
     private readonly env: NodeJS.ProcessEnv,
+    /** Shared with whoever else reads these sessions' proxy events in this process (the dashboard's feed). */
+    private readonly streams: ProxyEventStreams = createProxyEventStreams(),
   ) {}
+
+  /** Denied requests of the agent in a session's access log (the stream's one definition). */
+  private async blockedCount(id: string): Promise<number> {
+    let sub = this.counting.get(id);
+    if (!sub) {
+      const accessLog = new ProxyStateDir(join(sessionDir(this.paths.sessionsDir, id), 'proxy')).accessLog;
+      sub = this.streams.subscribe({ session: id, accessLog }, undefined, { follow: false });
+      this.counting.set(id, sub);
+    }
+    await sub.poll();
+    return sub.blocked;
+  }
+
+  /** Lets go of the counts of sessions no longer listed (their streams close if no one else reads them). */
+  private forgetCounts(listed: ReadonlySet<string>): void {
+    for (const [id, sub] of this.counting) {
+      if (listed.has(id)) continue;
+      sub.unsubscribe();
+      this.counting.delete(id);
+    }
+  }
+
+  /** Lets go of every count (a service that is done with listing). */
+  close(): void {
+    this.forgetCounts(new Set());
+  }
 
   private async reachableEngines(): Promise<Engine[]> {
     if (this.engines) return this.engines;
@@ -180,6 +214,7 @@ export class SessionService {
       views.push({ ...this.fromRecord(r), status: 'error', detail: 'only metadata left: its containers are gone', blocked: 0 });
     }
     views.sort((a, b) => (b.started ?? '').localeCompare(a.started ?? ''));
+    this.forgetCounts(new Set(views.map((v) => v.id)));
     return { sessions: views, unreachable, warnings, reached: reached.size };
   }
 
@@ -196,7 +231,7 @@ export class SessionService {
       status: 'error',
       backend: s.backend,
       endpoint: backend.endpoint,
-      blocked: want.blocked ? await blockedCount(dir, s.id) : 0,
+      blocked: want.blocked ? await this.blockedCount(s.id) : 0,
       summary: s,
       backendHandle: backend,
       ...(record ? { record, network: record.policy.mode } : {}),
@@ -324,26 +359,6 @@ async function attachedClients(backend: SessionBackend, id: string): Promise<num
   } catch {
     return undefined;
   }
-}
-
-/**
- * Denied requests in a session's access log. A long-lived service (the dashboard lists every
- * second) reads each log once and then only what was added.
- */
-const counters = new Map<string, { follower: LogFollower; blocked: number }>();
-async function blockedCount(dir: string, id: string): Promise<number> {
-  const path = join(dir, 'proxy', 'log', 'access.log');
-  let c = counters.get(path);
-  if (!c) {
-    const entry = { follower: undefined as unknown as LogFollower, blocked: 0 };
-    entry.follower = new LogFollower(path, (lines) => {
-      for (const l of lines) if (parseAccessLine(l.line, id, l.offset)?.decision === 'deny') entry.blocked++;
-    });
-    counters.set(path, entry);
-    c = entry;
-  }
-  await c.follower.poll();
-  return c.blocked;
 }
 
 /** Protected paths the guard moved out of the workspace during the session, if any. */

@@ -1,6 +1,6 @@
 /**
  * The dashboard's services over paude's core: the session service (engines + records), the
- * policy service, the approval broker and the access-log follower per session, the screen
+ * policy service, the approval broker and the proxy-event stream per session, the screen
  * model for previews, attach for the terminal hand-over. Nothing here renders.
  */
 import { spawn } from 'node:child_process';
@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { SessionBackend } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { ApprovalBroker } from '../policy/approval-broker.js';
-import { LogFollower } from '../policy/log-follower.js';
-import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
+import { describeEntryProblem, parseNetworkEntry } from '../config/network-entry.js';
 import { PolicyService } from '../policy/policy-service.js';
-import { parseAccessLine } from '../policy/proxy-event.js';
+import type { ProxyEvent } from '../policy/proxy-event.js';
+import { createProxyEventStreams, type ProxyEventSubscription } from '../policy/proxy-event-stream.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import { attachSession } from '../app/attach-session.js';
 import { SessionScreen } from '../sessions/screen.js';
@@ -25,7 +25,10 @@ import { removeSession, stopSession, type EndDeps } from '../app/session-end.js'
 import type { FeedEvent, HeldApproval, SessionRow } from './store.js';
 
 export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, stdio: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }, cwd = process.cwd()): DashboardServices {
-  const service = new SessionService(resolved.paths, resolved.config.backend, env);
+  // One proxy-event stream per session for the whole dashboard: the BLOCKED column (through the
+  // session service) and the feed read each log once, and count what the feed shows.
+  const streams = createProxyEventStreams();
+  const service = new SessionService(resolved.paths, resolved.config.backend, env, streams);
   const audit = openAuditLog(resolved);
   const policy = new PolicyService(resolved.paths);
   const deps: PolicyDeps = { paths: resolved.paths, audit, env, from: 'dashboard' };
@@ -85,40 +88,35 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
     },
 
     followEvents(sessions, onEvents) {
-      // One follower per session, polled together: each tick delivers one sorted batch.
-      const followers = new Map<string, LogFollower>();
+      // A subscription per session to its stream (shared with the BLOCKED count), from the start
+      // of its log: a session listed before the feed knew it gets the history first. Every 200 ms
+      // the events that arrived are handed on as one sorted batch.
+      const subscribed = new Map<string, ProxyEventSubscription>();
       let batch: FeedEvent[] = [];
-      let stopped = false;
-      const tick = async (): Promise<void> => {
+      const feedEvent = (e: ProxyEvent): FeedEvent => ({ key: `${e.session}:${e.offset}`, time: e.time, session: e.session, host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule });
+      const tick = (): void => {
         const wanted = new Set(sessions());
-        for (const id of [...followers.keys()]) if (!wanted.has(id)) followers.delete(id);
-        for (const id of wanted) {
-          if (followers.has(id)) continue;
-          followers.set(
-            id,
-            new LogFollower(stateOf(id).accessLog, (lines) => {
-              for (const l of lines) {
-                const e = parseAccessLine(l.line, id, l.offset);
-                // The agent's own readiness probe (no host) is not the agent's traffic.
-                if (e && e.host !== '-') batch.push({ key: `${id}:${e.offset}`, time: e.time, session: id, host: e.host, port: e.port, method: e.method, decision: e.decision, rule: e.rule });
-              }
-            }),
-          );
+        for (const [id, sub] of subscribed) {
+          if (wanted.has(id)) continue;
+          sub.unsubscribe();
+          subscribed.delete(id);
         }
-        await Promise.all([...followers.values()].map((f) => f.poll().catch(() => undefined)));
+        for (const id of wanted) {
+          if (subscribed.has(id)) continue;
+          const listener = (events: readonly ProxyEvent[]): void => {
+            for (const e of events) batch.push(feedEvent(e));
+          };
+          subscribed.set(id, streams.subscribe({ session: id, accessLog: stateOf(id).accessLog }, listener, { history: true }));
+        }
         const out = batch;
         batch = [];
-        if (out.length && !stopped) onEvents(out.sort((a, b) => a.time - b.time));
+        if (out.length) onEvents(out.sort((a, b) => a.time - b.time));
       };
-      let running = false;
-      const timer = setInterval(() => {
-        if (running) return;
-        running = true;
-        void tick().finally(() => (running = false));
-      }, 200);
+      const timer = setInterval(tick, 200);
       return () => {
-        stopped = true;
         clearInterval(timer);
+        for (const sub of subscribed.values()) sub.unsubscribe();
+        subscribed.clear();
       };
     },
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { ApprovalBroker, type HeldRequest } from '../../policy/approval-broker.js';
-import { LogFollower } from '../../policy/log-follower.js';
 import type { StoredScope } from '../../policy/policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../../policy/policy-stores.js';
-import { parseAccessLine, type ProxyEvent } from '../../policy/proxy-event.js';
+import { isBlocked, type ProxyEvent } from '../../policy/proxy-event.js';
+import { createProxyEventStreams, readOnce, type ProxyEventStreams } from '../../policy/proxy-event-stream.js';
 import { ProxyStateDir } from '../../policy/proxy-state.js';
 import { defaultSession, listSessionRecords, resolveSession, sessionDir, type SessionRecord } from '../../sessions/session-record.js';
 import type { CliContext } from '../program.js';
@@ -14,7 +14,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import { flushSinks, openAuditLog } from '../../audit/audit-service.js';
 import { answerHeld, answerWaiting, changePolicy as changePolicyOnce, heldRequests, type PolicyDeps } from '../../app/network-policy.js';
 import { loadConfig } from '../../config/load-config.js';
-import { quote } from '../../policy/network-entry.js';
+import { quote } from '../../errors.js';
 
 export interface ScopeFlags {
   session?: string;
@@ -75,25 +75,19 @@ export interface BlockedHost {
   session: string;
 }
 
-async function readEvents(sessionsDir: string, id: string): Promise<ProxyEvent[]> {
-  const events: ProxyEvent[] = [];
-  const follower = new LogFollower(stateOf(sessionsDir, id).accessLog, (lines) => {
-    for (const l of lines) {
-      const e = parseAccessLine(l.line, id, l.offset);
-      if (e) events.push(e);
-    }
-  });
-  await follower.poll();
-  return events;
+/** A session's requests, read once through its proxy-event stream. */
+function readEvents(streams: ProxyEventStreams, sessionsDir: string, id: string): Promise<ProxyEvent[]> {
+  return readOnce((listener, options) => streams.subscribe({ session: id, accessLog: stateOf(sessionsDir, id).accessLog }, listener, options));
 }
 
 export async function blocked(ctx: CliContext, ref: string | undefined, opts: { json?: boolean }): Promise<void> {
   const { records, paths } = await sessions(ctx);
   const chosen = ref ? [resolveSession(records, ref)] : records;
+  const streams = createProxyEventStreams();
   const byHost = new Map<string, BlockedHost>();
   for (const r of chosen) {
-    for (const e of await readEvents(paths.sessionsDir, r.id)) {
-      if (e.decision !== 'deny') continue;
+    for (const e of await readEvents(streams, paths.sessionsDir, r.id)) {
+      if (!isBlocked(e)) continue;
       const key = `${r.id} ${e.host}:${e.port}`;
       const b = byHost.get(key) ?? { host: e.host, port: e.port, count: 0, last: 0, rule: e.rule, session: r.id };
       b.count++;
