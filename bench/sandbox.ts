@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { removeSandbox, startSandbox, type Sandbox } from '../dist/backends/local/local-sandbox.js';
 import { agentLinkCommand } from '../dist/backends/local/session-link.js';
 import type { EffectivePolicy, PolicyEntry } from '../dist/policy/effective-policy.js';
-import { formatNetworkRule, parseNetworkEntry } from '../dist/policy/network-entry.js';
+import { formatNetworkRule, parseNetworkEntry } from '../dist/config/network-entry.js';
 import { renderPolicyRules } from '../dist/policy/policy-rules.js';
 import { PROXY_PORT, proxyEnvironment } from '../dist/policy/proxy-env.js';
 import { BASE_IMAGE, BENCH_LABELS, ignoreNotFound, type BenchEngine } from './engines.js';

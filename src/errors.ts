@@ -42,3 +42,12 @@ export class UsageError extends PaudeError {
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/**
+ * JSON quoting that also escapes what JSON leaves as it is but terminals and editors act on: DEL,
+ * the C1 controls (NEL is a line break, CSI starts an escape sequence) and the line and paragraph
+ * separators. A message that quotes a value stays one plain line.
+ */
+export function quote(value: unknown): string {
+  return (JSON.stringify(value) ?? String(value)).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

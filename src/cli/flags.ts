@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { FlagOverrides } from '../config/load-config.js';
 import type { BackendType } from '../config/schema.js';
-import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
+import { describeEntryProblem, parseNetworkEntry } from '../config/network-entry.js';
 
 export interface ConfigFlags {
   networkAllow?: string[];

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { didYouMean } from './did-you-mean.js';
 import { formatJsonPath } from './json-path.js';
-import { quote } from '../policy/network-entry.js';
+import { quote } from '../errors.js';
 
 type Issue = z.core.$ZodIssue;
 

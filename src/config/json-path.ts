@@ -1,4 +1,4 @@
-import { quote } from '../policy/network-entry.js';
+import { quote } from '../errors.js';
 
 /** `network.allowlist[2]`, `attributes["my key"]`; the top level is "(top level)". */
 export function formatJsonPath(path: readonly PropertyKey[]): string {

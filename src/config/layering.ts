@@ -5,7 +5,7 @@
  * refused for anything that widens the sandbox or decides where data goes.
  */
 import { ConfigError } from '../errors.js';
-import { formatNetworkRule, parseNetworkEntry } from '../policy/network-entry.js';
+import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
 import type { EffectiveConfig } from './defaults.js';
 import { formatJsonPath } from './json-path.js';
 import type { NetworkMode, PaudeFile } from './schema.js';

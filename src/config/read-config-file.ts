@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatIssue } from './format-issue.js';
 import { formatJsonPath } from './json-path.js';
-import { quote } from '../policy/network-entry.js';
+import { quote } from '../errors.js';
 
 export interface LoadedFile<T> {
   path: string;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { defaultConfig } from './defaults.js';
 import { projectRuleText } from './layering.js';
 import { PaudeFileSchema } from './schema.js';
-import { ALLOWLIST_GROUPS, REGISTRY_GROUPS } from '../policy/groups.js';
+import { ALLOWLIST_GROUPS, REGISTRY_GROUPS } from './groups.js';
 
 interface Row {
   key: string;

@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { describeEntryProblem, parseNetworkEntry } from '../policy/network-entry.js';
+import { describeEntryProblem, parseNetworkEntry } from './network-entry.js';
 import { DETACH_KEY_HELP, DETACH_KEY_PATTERN } from './detach-key.js';
 
 const networkEntry = z.string().superRefine((value, ctx) => {

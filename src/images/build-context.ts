@@ -4,7 +4,7 @@
  * to rely on), and our archives are tiny, flat and must be byte-for-byte deterministic.
  */
 import { PaudeError } from '../errors.js';
-import { quote } from '../policy/network-entry.js';
+import { quote } from '../errors.js';
 
 /** The Containerfile's name inside the context (passed to the engine as `dockerfile`). */
 export const CONTAINERFILE_NAME = 'Containerfile';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { ExitCode, PaudeError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { quote } from '../policy/network-entry.js';
+import { quote } from '../errors.js';
 
 const run = promisify(execFile);
 const PACKAGE = '@anthropic-ai/claude-code';

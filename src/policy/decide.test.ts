@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { NetworkMode } from '../config/schema.js';
 import { decide, normaliseRequestHost, ruleMatches, type CompiledPolicy, type Decision } from './decide.js';
 import type { CompiledRule, EffectivePolicy, PolicyEntry } from './effective-policy.js';
-import { GROUP_NAMES } from './groups.js';
-import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
+import { GROUP_NAMES } from '../config/groups.js';
+import { formatNetworkRule, parseNetworkEntry } from '../config/network-entry.js';
 import { compilePolicy, renderPolicyRules } from './policy-rules.js';
 import { ProxyStateDir } from './proxy-state.js';
 

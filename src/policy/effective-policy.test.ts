@@ -8,8 +8,8 @@ import { loadConfig } from '../config/load-config.js';
 import type { PaudeFile } from '../config/schema.js';
 import { decide } from './decide.js';
 import { buildEffectivePolicy, compileEntries, providerEntries, type EffectivePolicy, type PolicyEntry } from './effective-policy.js';
-import { ALLOWLIST_GROUPS, REGISTRY_GROUP_NAMES, type FixedGroupName, type RegistryGroupName } from './groups.js';
-import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
+import { ALLOWLIST_GROUPS, REGISTRY_GROUP_NAMES, type FixedGroupName, type RegistryGroupName } from '../config/groups.js';
+import { formatNetworkRule, parseNetworkEntry } from '../config/network-entry.js';
 import { RULE_LINE, compilePolicy, renderPolicyRules } from './policy-rules.js';
 
 /** What a user reads in `paude policy`: entry text and where it came from. */

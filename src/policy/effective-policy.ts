@@ -7,8 +7,8 @@
 import type { EffectiveConfig } from '../config/defaults.js';
 import { sourceOf, type Source } from '../config/layering.js';
 import type { NetworkMode } from '../config/schema.js';
-import { ALLOWLIST_GROUPS, isRegistryGroup, type RegistryHosts } from './groups.js';
-import { formatNetworkRule, parseNetworkEntry, type NetworkRule } from './network-entry.js';
+import { ALLOWLIST_GROUPS, isRegistryGroup, type RegistryHosts } from '../config/groups.js';
+import { formatNetworkRule, parseNetworkEntry, type NetworkRule } from '../config/network-entry.js';
 
 export type RuleSource = 'built-in' | 'provider' | 'global' | 'project' | 'flag' | 'approval' | 'session';
 

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NETWORK_MODES, type NetworkMode } from '../config/schema.js';
 import { compileEntries, type EffectivePolicy, type PolicyEntry } from './effective-policy.js';
-import { ALLOWLIST_GROUPS, GROUP_NAMES } from './groups.js';
-import { formatNetworkRule, parseNetworkEntry } from './network-entry.js';
+import { ALLOWLIST_GROUPS, GROUP_NAMES } from '../config/groups.js';
+import { formatNetworkRule, parseNetworkEntry } from '../config/network-entry.js';
 import { RULES_HEADER, RULE_LINE, compilePolicy, renderPolicyRules } from './policy-rules.js';
 
 function entries(texts: readonly string[]): PolicyEntry[] {

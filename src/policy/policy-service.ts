@@ -10,16 +10,7 @@ import { displayPath } from '../config/paths.js';
 import { listSessionRecords, sessionDir, writeSessionRecord, type SessionRecord } from '../sessions/session-record.js';
 import { EntryList, type EffectivePolicy, type RuleSource } from './effective-policy.js';
 import { renderPolicyRules } from './policy-rules.js';
-import {
-  canonicalEntry,
-  changeGlobalConfig,
-  changeScopedRules,
-  projectRulesFile,
-  readScopedRules,
-  sessionRulesFile,
-  type PolicyEffect,
-  removeScopedRule,
-} from './policy-stores.js';
+import { canonicalEntry, changeGlobalConfig, changeScopedRules, projectRulesFile, readScopedRules, sessionRulesFile, type PolicyEffect, removeScopedRule } from './policy-stores.js';
 import { ProxyStateDir } from './proxy-state.js';
 import { sharedRegistryResolver, withRegistryHosts, type RegistryGroupResolver } from './registry-groups.js';
 

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import { formatIssue } from '../config/format-issue.js';
 import { readConfigFile } from '../config/read-config-file.js';
 import { PaudeFileSchema } from '../config/schema.js';
-import { describeEntryProblem, formatNetworkRule, parseNetworkEntry } from './network-entry.js';
+import { describeEntryProblem, formatNetworkRule, parseNetworkEntry } from '../config/network-entry.js';
 
 export type PolicyScope = 'once' | 'session' | 'project' | 'global';
 export type PolicyEffect = 'allow' | 'deny';

@@ -7,8 +7,8 @@
  * warnings are returned as data (the CLI prints them, once).
  */
 import type { EffectivePolicy, PolicyEntry } from './effective-policy.js';
-import { isRegistryGroup, type RegistryGroupName, type RegistryHosts } from './groups.js';
-import { parseNetworkEntry } from './network-entry.js';
+import { isRegistryGroup, type RegistryGroupName, type RegistryHosts } from '../config/groups.js';
+import { parseNetworkEntry } from '../config/network-entry.js';
 import { APT_SOURCES, lookupApt, type AptSources } from './registries/apt.js';
 import { lookupCargo } from './registries/cargo.js';
 import { nodeClientHost, unique, type ClientHost, type ClientLookup } from './registries/client-host.js';

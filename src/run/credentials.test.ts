@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type EffectiveConfig } from '../config/defaults.js';
 import type { Provider } from '../config/schema.js';
-import { parseNetworkEntry } from '../policy/network-entry.js';
+import { parseNetworkEntry } from '../config/network-entry.js';
 import { agentCredentials, SECRETS_DIR, type AgentCredentials } from './credentials.js';
 
 /** The engine's bind notation, for readable expectations. */

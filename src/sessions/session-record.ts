@@ -10,7 +10,7 @@ import { PaudeError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { formatIssue } from '../config/format-issue.js';
 import { NETWORK_MODES } from '../config/schema.js';
-import { quote } from '../policy/network-entry.js';
+import { quote } from '../errors.js';
 import { SESSION_ID } from '../policy/squid-config.js';
 
 const PolicyEntrySchema = z.strictObject({ text: z.string(), source: z.string() });

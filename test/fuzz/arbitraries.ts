@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { GROUP_NAMES } from '../../src/policy/groups.js';
+import { GROUP_NAMES } from '../../src/config/groups.js';
 
 /** Every property holds each external input to at least this many cases (issue 9). */
 export const RUNS = 10_000;

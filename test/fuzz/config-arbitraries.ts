@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { BACKEND_TYPES, NETWORK_MODES, PROVIDERS } from '../../src/config/schema.js';
 import { IGNORED_DEVCONTAINER_FIELDS } from '../../src/config/devcontainer-schema.js';
-import { parseNetworkEntry } from '../../src/policy/network-entry.js';
+import { parseNetworkEntry } from '../../src/config/network-entry.js';
 import { anyText, wellFormedEntry } from './arbitraries.js';
 
 const some = <T>(arbitrary: fc.Arbitrary<T>, maxLength = 3): fc.Arbitrary<T[]> => fc.array(arbitrary, { maxLength });

@@ -15,7 +15,7 @@ import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.js
 import { findProject, resolvePaths } from '../../src/config/paths.js';
 import { REFUSED_DEVCONTAINER_FIELDS } from '../../src/config/devcontainer-schema.js';
 import { buildEffectivePolicy, type EffectivePolicy } from '../../src/policy/effective-policy.js';
-import { formatNetworkRule, parseNetworkEntry } from '../../src/policy/network-entry.js';
+import { formatNetworkRule, parseNetworkEntry } from '../../src/config/network-entry.js';
 import { renderPolicyRules } from '../../src/policy/policy-rules.js';
 import { strangeRulesLines } from '../support/proxy-grammar.js';
 import { RUNS, TIMEOUT, anyText, notOneLine, outcomes } from './arbitraries.js';

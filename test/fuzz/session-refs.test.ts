@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickSession } from '../../src/cli/commands/audit.js';
 import { PaudeError, UsageError } from '../../src/errors.js';
-import { quote } from '../../src/policy/network-entry.js';
+import { quote } from '../../src/errors.js';
 import { DEFAULT_BLOCKED_DESTINATIONS, SESSION_ID, renderSquidConfig } from '../../src/policy/squid-config.js';
 import { listSessionRecords, readSessionRecord, resolveSession, sessionDir, type SessionRecord } from '../../src/sessions/session-record.js';
 import { SessionService, type SessionView } from '../../src/sessions/session-service.js';

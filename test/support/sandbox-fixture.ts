@@ -11,7 +11,7 @@ import { connectEngine, type Engine } from '../../src/backends/engine/engine.js'
 import { removeSandbox, startSandbox, type Sandbox } from '../../src/backends/local/local-sandbox.js';
 import type { NetworkMode } from '../../src/config/schema.js';
 import type { EffectivePolicy, PolicyEntry } from '../../src/policy/effective-policy.js';
-import { parseNetworkEntry, formatNetworkRule } from '../../src/policy/network-entry.js';
+import { parseNetworkEntry, formatNetworkRule } from '../../src/config/network-entry.js';
 import { PROXY_PORT, proxyEnvironment } from '../../src/policy/proxy-env.js';
 import { agentLinkCommand } from '../../src/backends/local/session-link.js';
 import type { EngineHandle } from './engine-test.js';

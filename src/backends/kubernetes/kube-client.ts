@@ -6,7 +6,7 @@
  */
 import type * as K8s from '@kubernetes/client-node';
 import { ExitCode, PaudeError } from '../../errors.js';
-import { quote } from '../../policy/network-entry.js';
+import { quote } from '../../errors.js';
 
 export interface KubeTarget {
   /** A kubeconfig file; default: KUBECONFIG, then ~/.kube/config (client-node's rules). */

@@ -4,7 +4,7 @@ import { flushSinks, openAuditLog, settleSession } from '../../audit/audit-servi
 import type { AuditPosition } from '../../audit/audit-reader.js';
 import { loadConfig } from '../../config/load-config.js';
 import { PaudeError, UsageError } from '../../errors.js';
-import { quote } from '../../policy/network-entry.js';
+import { quote } from '../../errors.js';
 import { listSessionRecords } from '../../sessions/session-record.js';
 import type { CliContext } from '../program.js';
 

@@ -1,8 +1,8 @@
 import { flattenJson } from '../../config/flatten.js';
 import { sourceOf, type Source } from '../../config/layering.js';
 import type { EffectiveConfig } from '../../config/defaults.js';
-import { ALLOWLIST_GROUPS, isRegistryGroup, type AllowlistGroupName, type RegistryHosts } from '../../policy/groups.js';
-import { parseNetworkEntry } from '../../policy/network-entry.js';
+import { ALLOWLIST_GROUPS, isRegistryGroup, type AllowlistGroupName, type RegistryHosts } from '../../config/groups.js';
+import { parseNetworkEntry } from '../../config/network-entry.js';
 import { REGISTRY_ORIGIN, sharedRegistryResolver } from '../../policy/registry-groups.js';
 import { toOverrides, type ConfigFlags } from '../flags.js';
 import { loadTrustedConfig } from '../load-trusted-config.js';

@@ -16,7 +16,7 @@ import { attachSession } from '../../app/attach-session.js';
 import { collectSession, LIVE_STATUSES, removeSession, stopSession, syncSkipFor, type EndDeps } from '../../app/session-end.js';
 import { liveOwner } from '../../sessions/owner.js';
 import { removeStrayWrites } from '../../fs/stray-writes.js';
-import { quote } from '../../policy/network-entry.js';
+import { quote } from '../../errors.js';
 
 const short = (id: string): string => id.slice('paude-'.length);
 

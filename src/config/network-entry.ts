@@ -13,6 +13,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { getDomain } from 'tldts';
+import { quote } from '../errors.js';
 import { GROUP_NAMES, isGroupName, type AllowlistGroupName } from './groups.js';
 
 export type NetworkRule =
@@ -190,11 +191,3 @@ export function describeEntryProblem(raw: unknown, problem: string): string {
   return `${quote(raw)} ${problem} (${ENTRY_EXPECTATION})`;
 }
 
-/**
- * JSON quoting that also escapes what JSON leaves as it is but terminals and editors act on: DEL,
- * the C1 controls (NEL is a line break, CSI starts an escape sequence) and the line and paragraph
- * separators. A message that quotes a value stays one plain line.
- */
-export function quote(value: unknown): string {
-  return (JSON.stringify(value) ?? String(value)).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

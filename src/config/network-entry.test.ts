@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isStrictCanonical } from '../../test/support/proxy-grammar.js';
 import { ALLOWLIST_GROUPS, GROUP_NAMES } from './groups.js';
-import { ENTRY_EXPECTATION, describeEntryProblem, formatNetworkRule, parseNetworkEntry, quote, type NetworkRule } from './network-entry.js';
+import { ENTRY_EXPECTATION, describeEntryProblem, formatNetworkRule, parseNetworkEntry, type NetworkRule } from './network-entry.js';
+import { quote } from '../errors.js';
 
 /** Parses an entry that must be accepted and returns its rule. */
 function accept(raw: string): NetworkRule {
