@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { recordApproval, recordPolicyChange } from '../audit/audit-service.js';
 import type { PaudePaths } from '../config/paths.js';
 import { ApprovalBroker, type HeldRequest } from '../policy/approval-broker.js';
-import { PolicyService, type StoredScope } from '../policy/policy-service.js';
+import { PolicyService, type StoredScope } from './policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../policy/policy-stores.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import { sessionDir, type SessionRecord } from '../sessions/session-record.js';

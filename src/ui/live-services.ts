@@ -10,7 +10,7 @@ import type { SessionBackend } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { ApprovalBroker } from '../policy/approval-broker.js';
 import { describeEntryProblem, parseNetworkEntry } from '../config/network-entry.js';
-import { PolicyService } from '../policy/policy-service.js';
+import { PolicyService } from '../app/policy-service.js';
 import type { ProxyEvent } from '../policy/proxy-event.js';
 import { createProxyEventStreams, type ProxyEventSubscription } from '../policy/proxy-event-stream.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { ApprovalBroker, type HeldRequest } from '../../policy/approval-broker.js';
-import type { StoredScope } from '../../policy/policy-service.js';
+import type { StoredScope } from '../../app/policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../../policy/policy-stores.js';
 import { isBlocked, type ProxyEvent } from '../../policy/proxy-event.js';
 import { createProxyEventStreams, readOnce, type ProxyEventStreams } from '../../policy/proxy-event-stream.js';

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import type { PaudePaths } from '../config/paths.js';
 import { displayPath } from '../config/paths.js';
 import { listSessionRecords, sessionDir, writeSessionRecord, type SessionRecord } from '../sessions/session-record.js';
-import { EntryList, type EffectivePolicy, type RuleSource } from './effective-policy.js';
-import { renderPolicyRules } from './policy-rules.js';
-import { canonicalEntry, changeGlobalConfig, changeScopedRules, projectRulesFile, readScopedRules, sessionRulesFile, type PolicyEffect, removeScopedRule } from './policy-stores.js';
-import { ProxyStateDir } from './proxy-state.js';
-import { sharedRegistryResolver, withRegistryHosts, type RegistryGroupResolver } from './registry-groups.js';
+import { EntryList, type EffectivePolicy, type RuleSource } from '../policy/effective-policy.js';
+import { renderPolicyRules } from '../policy/policy-rules.js';
+import { canonicalEntry, changeGlobalConfig, changeScopedRules, projectRulesFile, readScopedRules, sessionRulesFile, type PolicyEffect, removeScopedRule } from '../policy/policy-stores.js';
+import { ProxyStateDir } from '../policy/proxy-state.js';
+import { sharedRegistryResolver, withRegistryHosts, type RegistryGroupResolver } from '../policy/registry-groups.js';
 
 export type StoredScope = 'session' | 'project' | 'global';
 

@@ -6,9 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolvePaths, type PaudePaths } from '../config/paths.js';
 import { ConfigError } from '../errors.js';
 import { writeSessionRecord, type SessionRecord } from '../sessions/session-record.js';
-import type { PolicyEntry } from './effective-policy.js';
+import type { PolicyEntry } from '../policy/effective-policy.js';
 import { PolicyService } from './policy-service.js';
-import { changeScopedRules, projectRulesFile, readScopedRules, sessionRulesFile } from './policy-stores.js';
+import { changeScopedRules, projectRulesFile, readScopedRules, sessionRulesFile } from '../policy/policy-stores.js';
 
 const APP = '/home/ada/src/app';
 const OTHER = '/home/ada/src/other';
