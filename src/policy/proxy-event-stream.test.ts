@@ -126,7 +126,8 @@ describe('proxy-event stream: lifetime', () => {
   it('two registries are independent: each has its own streams and counts', async () => {
     const src = newSource();
     writeFileSync(src.accessLog, refused('a.test'));
-    const [first, second]: ProxyEventStreams[] = [createProxyEventStreams(), createProxyEventStreams()];
+    const first: ProxyEventStreams = createProxyEventStreams();
+    const second: ProxyEventStreams = createProxyEventStreams();
     const a = first.subscribe(src, undefined, { follow: false });
     await a.poll();
     expect(first.open()).toEqual([src.accessLog]);
