@@ -13,7 +13,7 @@ import { AuditLog, DEFAULT_LIMITS } from './audit-log.js';
 import { SpoolSink, webhookSender } from './webhook.js';
 import { DEFAULT_SYSLOG, syslogSender } from './syslog.js';
 import { readTokenTotals } from '../telemetry/relay.js';
-import { readTar } from '../fs/tar-read.js';
+import { readTar, type TarSource } from '../fs/tar.js';
 import { catchUpFiles } from './file-watch.js';
 import { quarantineDir, readQuarantineJournal } from '../workspace/protected-guard.js';
 
@@ -147,10 +147,10 @@ export async function recordApproval(
 }
 
 /** The hook spool of a session's agent, read through the backend (also after the agent ended). */
-export function hookSpoolOf(backend: { copyFromAgent(id: string, path: string): Promise<Buffer> } | undefined, id: string): (() => Promise<Buffer | undefined>) | undefined {
+export function hookSpoolOf(backend: { copyFromAgent(id: string, path: string): Promise<TarSource> } | undefined, id: string): (() => Promise<Buffer | undefined>) | undefined {
   if (!backend) return undefined;
   return async () => {
-    const entries = readTar(await backend.copyFromAgent(id, HOOK_SPOOL));
+    const entries = await readTar(await backend.copyFromAgent(id, HOOK_SPOOL));
     return entries.find((e) => e.type === 'file')?.content;
   };
 }

@@ -4,6 +4,7 @@
  * service and the front ends talk to this, never to an engine.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { TarSource } from '../fs/tar.js';
 import type { EffectivePolicy } from '../policy/effective-policy.js';
 
 export type BackendKind = 'podman' | 'docker' | 'kubernetes';
@@ -100,9 +101,9 @@ export interface SessionBackend {
   /** Creates everything and starts the proxy; the agent waits for startAgent. */
   create(spec: SessionSpec): Promise<void>;
   /** Unpacks a tar archive into a directory of the agent's filesystem (before or after start). */
-  copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void>;
-  /** A tar archive of a path in the agent's filesystem (also after the agent has ended). */
-  copyFromAgent(id: string, path: string): Promise<Buffer>;
+  copyIntoAgent(id: string, directory: string, archive: TarSource): Promise<void>;
+  /** A tar archive of a path in the agent's filesystem (also after the agent has ended), as a stream. */
+  copyFromAgent(id: string, path: string): Promise<Readable>;
   /** Connects to the agent's stdio; call before startAgent so no output is lost. */
   attachAgent(id: string): Promise<AgentIo>;
   startAgent(id: string): Promise<void>;
@@ -115,7 +116,7 @@ export interface SessionBackend {
   /** Runs a command in the session's proxy (the state bridge reads its logs and held requests). */
   execProxy(id: string, command: string[]): Promise<ExecResult>;
   /** Unpacks a tar archive into the proxy's filesystem (the state bridge's way in). */
-  copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void>;
+  copyIntoProxy(id: string, directory: string, archive: TarSource): Promise<void>;
   /** Runs a command in the agent (as its user) on a new terminal of this size. */
   openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env?: Record<string, string>): Promise<AgentTerminal>;
   /** Stops the agent (its command gets SIGHUP, then SIGKILL after graceSeconds) and the proxy; keeps everything. */

@@ -43,7 +43,7 @@ describe('tar', () => {
     ];
     const read = await readTar(packTar(entries));
     expect(read.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.mtime, e.content.toString(), e.linkTarget])).toEqual(
-      entries.map((e) => [e.path.replace(/^\.\//, ''), e.type, e.mode, e.uid ?? 0, e.gid ?? 0, e.mtime ?? 0, e.content.toString(), e.linkTarget]),
+      entries.map((e) => [e.path.replace(/^\.\/?/, ''), e.type, e.mode, e.uid ?? 0, e.gid ?? 0, e.mtime ?? 0, e.content.toString(), e.linkTarget]),
     );
   });
 

@@ -118,7 +118,8 @@ export async function* directoryWalk(dir: string, prefix: string, owner: TarOwne
 
 function headerOf(entry: PackEntry, size: number): Headers {
   return {
-    name: entry.path,
+    // A directory's name ends in '/', as tar itself writes it.
+    name: entry.type === 'directory' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path,
     type: entry.type,
     mode: entry.mode,
     uid: entry.uid ?? 0,

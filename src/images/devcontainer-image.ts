@@ -9,7 +9,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import type Dockerode from 'dockerode';
 import { ConfigError } from '../errors.js';
 import type { DevcontainerSetup } from '../config/devcontainer-schema.js';
-import { directoryEntries } from '../run/tar-dir.js';
+import { directoryEntries } from '../fs/tar.js';
 import { ensureImage, type EnsureImageOptions } from './image-builder.js';
 
 const MAX_CONTEXT = 256 * 1024 * 1024;
@@ -37,7 +37,8 @@ export async function devcontainerBase(
   }
   const entries = await directoryEntries(context, '.', { uid: 0, gid: 0 }, MAX_CONTEXT);
   const files: Record<string, Buffer> = {};
-  for (const e of entries) if (e.type === 'file') files[e.path.replace(/^\.\//, '')] = e.content;
+  // The recipe holds its files' bytes (its hash is over them), so a build context is read whole.
+  for (const e of entries) if (e.type === 'file') files[e.path.replace(/^\.\//, '')] = 'source' in e ? await readFile(e.source) : e.content;
   const containerfile = await readFile(dockerfile, 'utf8');
   delete files[inContext];
   const prefix = process.env.PAUDE_IMAGE_PREFIX;

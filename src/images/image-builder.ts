@@ -4,7 +4,6 @@
  * then it is pinned by id for the build, so the build never pulls and the image is built on
  * exactly the base the hash was computed from.
  */
-import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ExitCode, PaudeError } from '../errors.js';
 import { CONTAINERFILE_NAME, createBuildContext } from './build-context.js';
@@ -117,7 +116,7 @@ async function buildImage(docker: Dockerode, recipe: ImageRecipe, input: BuildIn
     return new ImageBuildError(recipe.repository, step, input.unpin(reason), parser.lastLines.map(input.unpin));
   };
   try {
-    const stream = await docker.buildImage(Readable.from([context]), {
+    const stream = await docker.buildImage(context, {
       t: input.ref,
       dockerfile: CONTAINERFILE_NAME,
       buildargs: input.buildArgs,

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ContextEntry } from '../images/build-context.js';
+import type { PackEntry } from '../fs/tar.js';
 import { copyClaudeConfig, filterClaudeJson, keepPlugin, type ClaudeConfigCopy, type PluginFilter } from './claude-config.js';
 
 const WORKSPACE = '/home/ada/src/app';
@@ -60,10 +61,12 @@ function copy(o: { plugins?: PluginFilter; settings?: Record<string, unknown>; c
 }
 
 const paths = (c: ClaudeConfigCopy): string[] => c.entries.map((e) => e.path);
-function entry(c: ClaudeConfigCopy, path: string): ContextEntry {
+/** An entry's bytes: host files are read when packed, so here from disk. */
+const contentOf = (e: PackEntry): Buffer => ('source' in e ? readFileSync(e.source) : e.content);
+function entry(c: ClaudeConfigCopy, path: string): { mode: number; content: Buffer } {
   const found = c.entries.find((e) => e.path === path);
   if (!found) throw new Error(`no entry ${path} in ${paths(c).join(', ')}`);
-  return found;
+  return { mode: found.mode, content: contentOf(found) };
 }
 const json = (c: ClaudeConfigCopy, path: string): Record<string, unknown> => JSON.parse(entry(c, path).content.toString('utf8')) as Record<string, unknown>;
 const settingsOf = (c: ClaudeConfigCopy): Record<string, unknown> => json(c, '.claude/settings.json');
@@ -93,7 +96,7 @@ describe('copyClaudeConfig: what is copied', () => {
         '.claude/skills/pdf/SKILL.md',
       ].sort(),
     );
-    expect(c.entries.some((e) => e.content.toString().includes('other project'))).toBe(false);
+    expect(c.entries.some((e) => contentOf(e).toString().includes('other project'))).toBe(false);
     expect(entry(c, '.claude/CLAUDE.md').content.toString()).toBe('# Be brief\n');
     expect(entry(c, '.claude/commands/review.md').content.toString()).toBe('Review the diff');
     expect(c.warnings).toEqual([]);

@@ -6,8 +6,7 @@
  */
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContextEntry } from '../images/build-context.js';
-import { directoryEntries, type TarOwner } from './tar-dir.js';
+import { directoryEntries, type ContextEntry, type PackEntry, type TarOwner } from '../fs/tar.js';
 
 /** Entries of ~/.claude worth having in the container. */
 const CLAUDE_DIR_ENTRIES = ['settings.json', 'CLAUDE.md', 'commands', 'agents', 'output-styles', 'skills', 'plugins', '.credentials.json'];
@@ -18,8 +17,8 @@ export interface PluginFilter {
 }
 
 export interface ClaudeConfigCopy {
-  /** Archive entries relative to the container's home directory. */
-  entries: ContextEntry[];
+  /** Archive entries relative to the container's home directory (host files are read when packed). */
+  entries: PackEntry[];
   /** MCP servers and plugins left out by the filter. */
   removed: string[];
   warnings: string[];
@@ -40,7 +39,7 @@ export async function copyClaudeConfig(options: {
   copyHostConfig: boolean;
 }): Promise<ClaudeConfigCopy> {
   const { owner } = options;
-  const entries: ContextEntry[] = [{ path: '.claude', type: 'directory', mode: 0o700, content: Buffer.alloc(0), ...owner }];
+  const entries: PackEntry[] = [{ path: '.claude', type: 'directory', mode: 0o700, content: Buffer.alloc(0), ...owner }];
   const removed: string[] = [];
   const warnings: string[] = [];
   const file = (path: string, content: string, mode = 0o600): ContextEntry => ({ path, type: 'file', mode, content: Buffer.from(content), ...owner });

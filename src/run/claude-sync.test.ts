@@ -2,8 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeTar, type ContextEntry } from '../images/build-context.js';
-import { readTar } from '../fs/tar-read.js';
+import { packTar, readTar, type ContextEntry } from '../fs/tar.js';
 import { applyClaudeChange, claudeChanges } from './claude-sync.js';
 
 let dir: string;
@@ -24,7 +23,7 @@ const dirEntry = (path: string): ContextEntry => ({ path, type: 'directory', mod
 
 describe('claude-sync', () => {
   it('finds added, changed and deleted files with a diff for each, reading a real tar', async () => {
-    const archive = readTar(writeTar([dirEntry('.claude'), file('.claude/settings.json', '{"a":2}\n'), dirEntry('.claude/commands'), file('.claude/commands/x.md', 'new\n')]));
+    const archive = readTar(packTar([dirEntry('.claude'), file('.claude/settings.json', '{"a":2}\n'), dirEntry('.claude/commands'), file('.claude/commands/x.md', 'new\n')]));
     const changes = await claudeChanges(claude, archive);
     expect(changes.map((c) => [c.path, c.kind])).toEqual([
       ['commands/x.md', 'added'],
@@ -35,13 +34,13 @@ describe('claude-sync', () => {
   });
 
   it('reports nothing when the session changed nothing', async () => {
-    const archive = readTar(writeTar([dirEntry('.claude'), file('.claude/settings.json', '{"a":1}\n'), file('.claude/gone.md', 'old\n')]));
+    const archive = readTar(packTar([dirEntry('.claude'), file('.claude/settings.json', '{"a":1}\n'), file('.claude/gone.md', 'old\n')]));
     expect(await claudeChanges(claude, archive)).toEqual([]);
   });
 
-  it('ignores entries that would land outside .claude/', async () => {
-    const archive = readTar(writeTar([dirEntry('.claude'), file('.claude/../../escape.txt', 'x'), file('.claude/settings.json', '{"a":1}\n'), file('.claude/gone.md', 'old\n')]));
-    expect(await claudeChanges(claude, archive)).toEqual([]);
+  it('ignores entries that would land outside .claude/, and an archive that leads out of its directory is refused', async () => {
+    const archive = readTar(packTar([dirEntry('.claude'), file('.claude/sub/../../escape.txt', 'x'), file('.claude/settings.json', '{"a":1}\n'), file('.claude/gone.md', 'old\n')]));
+    await expect(claudeChanges(claude, archive)).rejects.toThrow(/leads outside the directory it unpacks into/);
   });
 
   it('applies a change but never writes through a link in the repository', async () => {

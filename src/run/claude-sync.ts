@@ -6,7 +6,7 @@
 import { lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import type { TarEntry } from '../fs/tar-read.js';
+import type { TarEntry } from '../fs/tar.js';
 
 export interface ClaudeChange {
   /** Path inside .claude/ */
@@ -17,7 +17,9 @@ export interface ClaudeChange {
   diff: string;
 }
 
-export async function claudeChanges(hostDir: string, archive: readonly TarEntry[]): Promise<ClaudeChange[]> {
+/** `archive` may still be being read (readTar's promise). */
+export async function claudeChanges(hostDir: string, reading: readonly TarEntry[] | Promise<readonly TarEntry[]>): Promise<ClaudeChange[]> {
+  const archive = await reading;
   // The archive of a directory starts with the directory's own name.
   const top = archive[0]?.path.split('/')[0] ?? '.claude';
   const inside = new Map<string, Buffer>();

@@ -9,13 +9,12 @@
  * Files that are not committed are not part of this; the file sync (paude sync) carries them.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PaudeError } from '../errors.js';
-import { writeTar } from '../images/build-context.js';
-import { readTar } from '../fs/tar-read.js';
+import { packTar, unpackToDirectory } from '../fs/tar.js';
 import type { SessionBackend } from '../backends/session-backend.js';
 
 const run = promisify(execFile);
@@ -57,11 +56,9 @@ export async function gitPull(backend: SessionBackend, id: string, root: string)
   await gitThere(backend, id, root, ['bundle', 'create', bundle, ...branches]);
   const tmp = await mkdtemp(join(tmpdir(), 'paude-git-'));
   try {
-    const entries = readTar(await backend.copyFromAgent(id, bundle));
-    const content = entries.find((e) => e.type === 'file')?.content;
-    if (!content) throw new PaudeError(`session ${id} made no bundle of its branches`);
-    const file = join(tmp, 'session.bundle');
-    await writeFile(file, content);
+    const [written] = await unpackToDirectory(await backend.copyFromAgent(id, bundle), tmp, (e) => e.type === 'file');
+    if (written === undefined) throw new PaudeError(`session ${id} made no bundle of its branches`);
+    const file = join(tmp, written);
     const before = await refs(root, `refs/remotes/paude/${id}/`);
     await git(root, ['bundle', 'verify', file]);
     await git(root, ['fetch', '--no-tags', '--force', file, `refs/heads/*:refs/remotes/paude/${id}/*`]);
@@ -82,7 +79,7 @@ export async function gitPush(backend: SessionBackend, id: string, root: string,
   try {
     const file = join(tmp, name);
     await git(root, ['bundle', 'create', file, `refs/heads/${branch}`]);
-    await backend.copyIntoAgent(id, BUNDLE_DIR, writeTar([{ path: name, type: 'file', mode: 0o644, content: await readFile(file), ...owner }]));
+    await backend.copyIntoAgent(id, BUNDLE_DIR, packTar([{ path: name, type: 'file', mode: 0o644, source: file, ...owner }]));
     const ref = `refs/heads/host/${branch}`;
     const before = await gitThere(backend, id, root, ['rev-parse', '--verify', '--quiet', ref]).catch(() => '');
     await gitThere(backend, id, root, ['fetch', '--no-tags', '--force', `${BUNDLE_DIR}/${name}`, `refs/heads/${branch}:${ref}`]);

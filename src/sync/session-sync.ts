@@ -3,14 +3,12 @@
  * (pull: session -> host, the default; push: host -> session), and the pull when a foreground
  * session ends. The rules are workspace-sync.ts's; this is the plumbing through the backend.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Mount, SessionBackend } from '../backends/session-backend.js';
-import { writeTar, type ContextEntry } from '../images/build-context.js';
-import { readTar } from '../fs/tar-read.js';
-import { directoryEntries } from '../run/tar-dir.js';
-import { agentSide, applyToHost, planSync, pushEntries, readBase, scanHost, skipUnder, writeBase, type Manifest, type Side, type Skip, type SyncPlan } from './workspace-sync.js';
-import { readFile } from 'node:fs/promises';
+import { directoryEntries, packTar, type PackEntry } from '../fs/tar.js';
+import { agentSide } from './agent-side.js';
+import { applyToHost, planSync, pushEntries, readBase, same, scanHost, skipUnder, writeBase, type FileState, type Manifest, type Side, type Skip, type SyncPlan } from './workspace-sync.js';
 import { isGitControl, PROTECTED_PATHS } from '../workspace/workspace-mounts.js';
 
 export const baseFile = (sessionDir: string): string => join(sessionDir, 'sync-base.json');
@@ -29,13 +27,29 @@ function syncSkip(skip: readonly string[]): Skip {
   return (rel, directory) => under(rel, directory) || isGitControl(rel, directory);
 }
 
-/** The three states a sync compares: the last agreed base, the agent's copy, the host's. */
-async function sides(backend: SessionBackend, id: string, root: string, sessionDir: string, skip: readonly string[]): Promise<{ base: Manifest; agent: Side; host: Side }> {
+interface Sides {
+  base: Manifest;
+  agent: Side;
+  host: Side;
+}
+
+/**
+ * The three states a sync compares: the last agreed base, the agent's copy, the host's. With
+ * `fromAgent`, the agent's files a pull may write here are set aside in the session's directory
+ * while `use` runs (the agent's archive streams through: never the whole workspace in memory).
+ */
+async function withSides<T>(backend: SessionBackend, id: string, root: string, sessionDir: string, skip: readonly string[], fromAgent: boolean, use: (s: Sides) => Promise<T>): Promise<T> {
   const skipper = syncSkip(skip);
   const base = await readBase(baseFile(sessionDir));
-  const agent = agentSide(readTar(await backend.copyFromAgent(id, root)), skipper);
   const host = await scanHost(root, skipper);
-  return { base, agent, host };
+  const stageDir = await mkdtemp(join(sessionDir, 'sync-stage-'));
+  try {
+    const keep = (rel: string, state: FileState): boolean => fromAgent && !same(state, host.manifest.get(rel)) && !same(state, base.get(rel));
+    const agent = await agentSide(await backend.copyFromAgent(id, root), skipper, keep, stageDir);
+    return await use({ base, agent, host });
+  } finally {
+    await rm(stageDir, { recursive: true, force: true });
+  }
 }
 export const conflictDir = (dataDir: string, id: string): string => join(dataDir, 'sync-conflicts', id);
 
@@ -53,9 +67,9 @@ export async function copyWorkspaceIn(
   const host = await scanHost(root, syncSkip(skip));
   const plan = planSync(new Map(), host.manifest, new Map());
   // The '.' entry gives the (fresh, root-owned) workspace volume to the agent's user.
-  const dirs: ContextEntry[] = (host.directories ?? []).map((d) => ({ path: `./${d}`, type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner }));
-  const entries: ContextEntry[] = [{ path: '.', type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner }, ...dirs, ...(await pushEntries(plan, host, '.', owner))];
-  await backend.copyIntoAgent(id, root, writeTar(entries));
+  const dirs: PackEntry[] = (host.directories ?? []).map((d) => ({ path: `./${d}`, type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner }));
+  const entries: PackEntry[] = [{ path: '.', type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner }, ...dirs, ...(await pushEntries(plan, host, '.', owner))];
+  await backend.copyIntoAgent(id, root, packTar(entries));
   await writeBase(baseFile(sessionDir), plan.nextBase);
   out.write(`paude: copied ${host.manifest.size} files of ${root} to the remote engine; paude sync brings changes back (and does when the session ends)\n`);
   // Read-only mounts cannot reach another machine: the files are copied (the agent may change its copies).
@@ -66,9 +80,9 @@ export async function copyWorkspaceIn(
     const st = await lstat(m.source).catch(() => undefined);
     if (!st) continue;
     const parents = rel.split('/').slice(0, -1);
-    const dirs: ContextEntry[] = parents.map((_, i) => ({ path: parents.slice(0, i + 1).join('/'), type: 'directory', mode: 0o700, content: Buffer.alloc(0), ...owner }));
-    const body = st.isDirectory() ? await directoryEntries(m.source, rel, owner) : [{ path: rel, type: 'file' as const, mode: 0o600, content: await readFile(m.source), ...owner }];
-    await backend.copyIntoAgent(id, home, writeTar([...dirs, ...body]));
+    const dirs: PackEntry[] = parents.map((_, i) => ({ path: parents.slice(0, i + 1).join('/'), type: 'directory', mode: 0o700, content: Buffer.alloc(0), ...owner }));
+    const body: PackEntry[] = st.isDirectory() ? await directoryEntries(m.source, rel, owner) : [{ path: rel, type: 'file', mode: 0o600, source: m.source, ...owner }];
+    await backend.copyIntoAgent(id, home, packTar([...dirs, ...body]));
   }
 }
 
@@ -89,13 +103,15 @@ export async function pullWorkspace(
   out: NodeJS.WritableStream,
   options: { dryRun?: boolean } = {},
 ): Promise<SyncReport> {
-  const { base, agent, host } = await sides(backend, id, root, sessionDir, skip);
-  const plan = planSync(base, agent.manifest, host.manifest);
   const conflictsAt = conflictDir(dataDir, id);
-  if (!options.dryRun) {
-    await applyToHost(root, plan, agent, conflictsAt);
-    await writeBase(baseFile(sessionDir), plan.nextBase);
-  }
+  const plan = await withSides(backend, id, root, sessionDir, skip, !options.dryRun, async ({ base, agent, host }) => {
+    const plan = planSync(base, agent.manifest, host.manifest);
+    if (!options.dryRun) {
+      await applyToHost(root, plan, agent, conflictsAt);
+      await writeBase(baseFile(sessionDir), plan.nextBase);
+    }
+    return plan;
+  });
   report(out, { plan, direction: 'pull', conflictsAt }, options.dryRun === true, root);
   return { plan, direction: 'pull', conflictsAt };
 }
@@ -111,15 +127,17 @@ export async function pushWorkspace(
   out: NodeJS.WritableStream,
   options: { dryRun?: boolean } = {},
 ): Promise<SyncReport> {
-  const { base, agent, host } = await sides(backend, id, root, sessionDir, skip);
-  const plan = planSync(base, host.manifest, agent.manifest);
-  if (!options.dryRun) {
-    const writes = await pushEntries(plan, host, '.', owner);
-    if (writes.length) await backend.copyIntoAgent(id, root, writeTar(writes));
-    const deletes = plan.changes.filter((c) => c.action === 'delete').map((c) => join(root, c.path));
-    if (deletes.length) await backend.exec(id, ['rm', '-f', '--', ...deletes]);
-    await writeBase(baseFile(sessionDir), plan.nextBase);
-  }
+  const plan = await withSides(backend, id, root, sessionDir, skip, false, async ({ base, agent, host }) => {
+    const plan = planSync(base, host.manifest, agent.manifest);
+    if (!options.dryRun) {
+      const writes = await pushEntries(plan, host, '.', owner);
+      if (writes.length) await backend.copyIntoAgent(id, root, packTar(writes));
+      const deletes = plan.changes.filter((c) => c.action === 'delete').map((c) => join(root, c.path));
+      if (deletes.length) await backend.exec(id, ['rm', '-f', '--', ...deletes]);
+      await writeBase(baseFile(sessionDir), plan.nextBase);
+    }
+    return plan;
+  });
   report(out, { plan, direction: 'push' }, options.dryRun === true, root);
   return { plan, direction: 'push' };
 }

@@ -113,12 +113,17 @@ describe('the host side', () => {
     expect([...host.manifest.keys()].sort()).toEqual(['link', 'src/a.txt']);
     expect(host.directories).toEqual(['empty', 'src']);
 
+    const staged = await mkdtemp(join(tmpdir(), 'paude-sync-staged-'));
+    dirs.push(staged);
+    await writeFile(join(staged, 'a'), 'from agent\n');
+    await writeFile(join(staged, 'b'), '#!/bin/sh\n');
     const agent: Side = {
       manifest: new Map([
         ['src/a.txt', f('agent-a')],
         ['new/b.sh', f('b', 0o755)],
       ]),
-      content: (p) => Promise.resolve(Buffer.from(p === 'src/a.txt' ? 'from agent\n' : '#!/bin/sh\n')),
+      file: (p) => join(staged, p === 'src/a.txt' ? 'a' : 'b'),
+      linkTarget: () => Promise.reject(new Error('no links')),
     };
     const base: Manifest = new Map([['src/a.txt', f('agent-a')], ['link', host.manifest.get('link') as FileState]]);
     // The host changed src/a.txt too: a conflict. new/b.sh is new there: written. link was deleted there: deleted.

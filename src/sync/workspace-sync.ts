@@ -11,11 +11,11 @@
  * agent; .claude/ has its own way back (--sync-claude-config).
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, readlink, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, readFile, readdir, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import type { ContextEntry } from '../images/build-context.js';
-import type { TarEntry } from '../fs/tar-read.js';
+import type { PackEntry } from '../fs/tar.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { PaudeError } from '../errors.js';
 
@@ -32,8 +32,13 @@ export type Manifest = Map<string, FileState>;
 
 export interface Side {
   manifest: Manifest;
-  /** Contents by path (an agent side's tar; read lazily on the host). */
-  content(path: string): Promise<Buffer>;
+  /**
+   * Where a regular file's bytes are on this host: the host's own file, or the agent's copy set
+   * aside while its archive was read (agent-side.ts); undefined when it was not kept.
+   */
+  file(path: string): string | undefined;
+  /** A symlink's target. */
+  linkTarget(path: string): Promise<string>;
   /** Directories (the host's, empty ones included: git needs some of them). */
   directories?: string[];
   /** Modification times in seconds (the host's, so that copies keep them). */
@@ -42,8 +47,15 @@ export interface Side {
 
 const MAX_BYTES = 2 * 1024 ** 3;
 
-const hash = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-const modeOf = (mode: number): number => (mode & 0o111 ? 0o755 : 0o644);
+export const hash = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+export const modeOf = (mode: number): number => (mode & 0o111 ? 0o755 : 0o644);
+
+/** A file's sha256, read in chunks (a workspace may hold files larger than memory should). */
+async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) h.update(chunk);
+  return h.digest('hex');
+}
 
 /** Decides which relative paths sync skips (and the push leaves out); `directory`: what rel is. */
 export type Skip = (rel: string, directory: boolean) => boolean;
@@ -73,7 +85,7 @@ export async function scanHost(root: string, skip: Skip): Promise<Side> {
       else if (st.isFile()) {
         total += st.size;
         if (total > MAX_BYTES) throw new PaudeError(`${root} holds more than 2 GB of files; a session on a remote engine copies the workspace whole: use isolate for large generated directories`);
-        manifest.set(rel, { kind: 'file', hash: hash(await readFile(abs)), mode: modeOf(st.mode) });
+        manifest.set(rel, { kind: 'file', hash: await hashFile(abs), mode: modeOf(st.mode) });
       }
     }
   };
@@ -82,40 +94,12 @@ export async function scanHost(root: string, skip: Skip): Promise<Side> {
     manifest,
     directories,
     mtimes,
-    content: async (rel) => {
-      const abs = join(root, rel);
-      const st = await lstat(abs);
-      return st.isSymbolicLink() ? Buffer.from(await readlink(abs)) : readFile(abs);
-    },
+    file: (rel) => join(root, rel),
+    linkTarget: (rel) => readlink(join(root, rel)),
   };
 }
 
-/** The agent's side, from a tar of the workspace directory (its first path component dropped). */
-export function agentSide(entries: readonly TarEntry[], skip: Skip): Side {
-  const manifest: Manifest = new Map();
-  const contents = new Map<string, Buffer>();
-  for (const e of entries) {
-    const rel = e.path.split('/').slice(1).join('/');
-    if (!rel || skip(rel, e.type === 'directory')) continue;
-    if (e.type === 'file') {
-      manifest.set(rel, { kind: 'file', hash: hash(e.content), mode: modeOf(e.mode) });
-      contents.set(rel, e.content);
-    } else if (e.type === 'symlink') {
-      const target = Buffer.from(e.linkTarget ?? '');
-      manifest.set(rel, { kind: 'symlink', hash: hash(target), mode: 0o777 });
-      contents.set(rel, target);
-    }
-  }
-  return {
-    manifest,
-    content: (rel) => {
-      const c = contents.get(rel);
-      return c ? Promise.resolve(c) : Promise.reject(new Error(`${rel} is not in the agent's workspace`));
-    },
-  };
-}
-
-const same = (a: FileState | undefined, b: FileState | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && a.kind === b.kind && a.hash === b.hash && a.mode === b.mode);
+export const same = (a: FileState | undefined, b: FileState | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && a.kind === b.kind && a.hash === b.hash && a.mode === b.mode);
 
 export interface Change {
   path: string;
@@ -169,12 +153,12 @@ export async function applyToHost(root: string, plan: SyncPlan, from: Side, conf
     }
     const state = from.manifest.get(change.path);
     if (!state) continue;
+    await insideRoot(root, abs);
     await mkdir(dirname(abs), { recursive: true });
     await rm(abs, { force: true, recursive: false }).catch(() => undefined);
-    const data = await from.content(change.path);
-    if (state.kind === 'symlink') await symlink(data.toString(), abs);
+    if (state.kind === 'symlink') await symlink(await from.linkTarget(change.path), abs);
     else {
-      await writeFile(abs, data, { mode: state.mode });
+      await copyFile(sourceOf(from, change.path), abs);
       await chmod(abs, state.mode);
     }
   }
@@ -183,13 +167,32 @@ export async function applyToHost(root: string, plan: SyncPlan, from: Side, conf
     if (!state) continue; // deleted over there, changed here: keeping ours loses nothing
     const aside = join(conflictDir, path);
     await mkdir(dirname(aside), { recursive: true, mode: 0o700 });
-    await writeFile(aside, await from.content(path), { mode: 0o600 });
+    await rm(aside, { force: true });
+    if (state.kind === 'symlink') await writeFile(aside, await from.linkTarget(path), { mode: 0o600 });
+    else {
+      await copyFile(sourceOf(from, path), aside);
+      await chmod(aside, 0o600);
+    }
   }
 }
 
+function sourceOf(side: Side, path: string): string {
+  const file = side.file(path);
+  if (file === undefined) throw new Error(`${path} was not kept from the session's workspace`);
+  return file;
+}
+
+/** A directory the sync writes into must not lead out of the workspace through a link. */
+async function insideRoot(root: string, abs: string): Promise<void> {
+  let dir = dirname(abs);
+  while (dir !== root && !(await lstat(dir).then(() => true, () => false))) dir = dirname(dir);
+  const [real, top] = await Promise.all([realpath(dir), realpath(root)]);
+  if (real !== top && !real.startsWith(top + sep)) throw new PaudeError(`${relative(root, abs)} lies behind a link that leads out of ${root}, so paude sync did not write it.`);
+}
+
 /** The entries of a push: the plan's writes from the host, as the agent's user. */
-export async function pushEntries(plan: SyncPlan, from: Side, prefix: string, owner: { uid: number; gid: number }): Promise<ContextEntry[]> {
-  const out: ContextEntry[] = [];
+export async function pushEntries(plan: SyncPlan, from: Side, prefix: string, owner: { uid: number; gid: number }): Promise<PackEntry[]> {
+  const out: PackEntry[] = [];
   const dirs = new Set<string>();
   for (const change of plan.changes) {
     if (change.action !== 'write') continue;
@@ -202,11 +205,11 @@ export async function pushEntries(plan: SyncPlan, from: Side, prefix: string, ow
       dirs.add(dir);
       out.push({ path: `${prefix}/${dir}`, type: 'directory', mode: 0o755, content: Buffer.alloc(0), ...owner });
     }
-    const data = await from.content(change.path);
     const mtime = from.mtimes?.get(change.path);
     const time = mtime === undefined ? {} : { mtime };
-    if (state.kind === 'symlink') out.push({ path: `${prefix}/${change.path}`, type: 'symlink', mode: 0o777, content: Buffer.alloc(0), linkTarget: data.toString(), ...owner, ...time });
-    else out.push({ path: `${prefix}/${change.path}`, type: 'file', mode: state.mode, content: data, ...owner, ...time });
+    // Files are read from disk only as the archive is sent.
+    if (state.kind === 'symlink') out.push({ path: `${prefix}/${change.path}`, type: 'symlink', mode: 0o777, content: Buffer.alloc(0), linkTarget: await from.linkTarget(change.path), ...owner, ...time });
+    else out.push({ path: `${prefix}/${change.path}`, type: 'file', mode: state.mode, source: sourceOf(from, change.path), ...owner, ...time });
   }
   return out;
 }

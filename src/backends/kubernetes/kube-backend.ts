@@ -13,6 +13,7 @@ import { readdir, readFile, lstat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import type * as K8s from '@kubernetes/client-node';
+import type { TarSource } from '../../fs/tar.js';
 import { ExitCode, PaudeError } from '../../errors.js';
 import { prepareProxyState } from '../../policy/proxy-setup.js';
 import type { AgentIo, AgentTerminal, ComponentState, ExecResult, Mount, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
@@ -135,7 +136,7 @@ export class KubernetesBackend implements SessionBackend {
   // --- exec plumbing -----------------------------------------------------------------------
 
   /** Runs a command in a container; stdin (if any) is sent and closed; output is collected. */
-  private async run(pod: string, container: string, command: string[], stdin?: Buffer): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
+  private async run(pod: string, container: string, command: string[], stdin?: Buffer | Readable): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const collect = (into: Buffer[]): Writable =>
@@ -149,7 +150,7 @@ export class KubernetesBackend implements SessionBackend {
     const stderr = collect(err);
     const exec = new this.conn.k8s.Exec(this.conn.config);
     let status: K8s.V1Status | undefined;
-    const input = stdin ? Readable.from([stdin]) : null;
+    const input = stdin === undefined ? null : Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
     const ws = await this.call({ verb: 'create', resource: 'pods/exec', name: pod }, () =>
       exec.exec(this.conn.namespace, pod, container, command, stdout, stderr, input, false, (s) => {
         status = s;
@@ -162,7 +163,7 @@ export class KubernetesBackend implements SessionBackend {
     return { exitCode: exitCodeOf(status), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   }
 
-  async copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void> {
+  async copyIntoAgent(id: string, directory: string, archive: TarSource): Promise<void> {
     const r = await this.run(id, FILES_CONTAINER, UNTAR.concat(directory), archive);
     if (r.exitCode !== 0) {
       // Who wrote where: the usual cause is a volume the agent's user may not write.
@@ -171,7 +172,7 @@ export class KubernetesBackend implements SessionBackend {
     }
   }
 
-  async copyFromAgent(id: string, path: string): Promise<Buffer> {
+  async copyFromAgent(id: string, path: string): Promise<Readable> {
     const parent = path.replace(/\/[^/]*\/?$/, '') || '/';
     const base = path.replace(/\/+$/, '').split('/').pop() ?? '.';
     const r = await this.run(id, FILES_CONTAINER, ['tar', '-c', '-f', '-', '-C', parent, base]);
@@ -180,7 +181,8 @@ export class KubernetesBackend implements SessionBackend {
       error.statusCode = 404;
       throw error;
     }
-    return r.stdout;
+    // Collected first: the exit status (a missing path) is known only when tar has ended.
+    return Readable.from([r.stdout]);
   }
 
   async attachAgent(id: string): Promise<AgentIo> {
@@ -251,7 +253,7 @@ export class KubernetesBackend implements SessionBackend {
     return { exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
   }
 
-  async copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void> {
+  async copyIntoProxy(id: string, directory: string, archive: TarSource): Promise<void> {
     const r = await this.run(`${id}-proxy`, 'proxy', UNTAR.concat(directory), archive);
     if (r.exitCode !== 0) throw new Error(`copying into the proxy of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
   }

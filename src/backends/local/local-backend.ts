@@ -1,7 +1,8 @@
 /** SessionBackend over one Docker-API engine (Docker, or Podman's compatible service). */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import type { TarSource } from '../../fs/tar.js';
 import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
 import { execInContainer } from '../engine/exec.js';
@@ -56,15 +57,13 @@ export class LocalBackend implements SessionBackend {
     return this.engine.docker.getContainer(id);
   }
 
-  async copyIntoAgent(id: string, directory: string, archive: Buffer): Promise<void> {
+  async copyIntoAgent(id: string, directory: string, archive: TarSource): Promise<void> {
     await this.agent(id).putArchive(archive, { path: directory });
   }
 
-  async copyFromAgent(id: string, path: string): Promise<Buffer> {
-    const stream = await this.agent(id).getArchive({ path });
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+  async copyFromAgent(id: string, path: string): Promise<Readable> {
+    // The engine's HTTP response, read as the caller unpacks it.
+    return (await this.agent(id).getArchive({ path })) as Readable;
   }
 
   async attachAgent(id: string): Promise<AgentIo> {
@@ -142,7 +141,7 @@ export class LocalBackend implements SessionBackend {
     return execInContainer(this.engine.docker, `${id}-proxy`, command);
   }
 
-  async copyIntoProxy(id: string, directory: string, archive: Buffer): Promise<void> {
+  async copyIntoProxy(id: string, directory: string, archive: TarSource): Promise<void> {
     await this.engine.docker.getContainer(`${id}-proxy`).putArchive(archive, { path: directory });
   }
 

@@ -4,7 +4,7 @@
  * agent's forwarder connects to the proxy on demand, so the caller decides whether to wait.
  */
 import { readFile } from 'node:fs/promises';
-import { writeTar, type ContextEntry } from '../../images/build-context.js';
+import { packTar, type ContextEntry } from '../../fs/tar.js';
 import { prepareProxyState } from '../../policy/proxy-setup.js';
 import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../../policy/proxy-state.js';
 import type { EffectivePolicy } from '../../policy/effective-policy.js';
@@ -72,7 +72,7 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) }),
   ]);
   faultPoint('start.containers-created');
-  if (stateVolume) await engine.docker.getContainer(proxyId).putArchive(writeTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT });
+  if (stateVolume) await engine.docker.getContainer(proxyId).putArchive(packTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT });
   await allDone([engine.docker.getContainer(proxyId).start(), spec.startAgent === false ? undefined : engine.docker.getContainer(agentId).start()]);
   faultPoint('start.proxy-started');
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
