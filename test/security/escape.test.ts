@@ -24,7 +24,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { execIn, type ExecResult } from '../support/exec.js';
 import { gatewayOf, testProject, type TestProject } from '../support/workspace.js';
@@ -254,6 +254,7 @@ describeEngines('escape suite', (engine) => {
     expect(b.code, b.stderr).toBe(0);
     s.a = a.stdout.trim();
     s.b = b.stdout.trim();
+    engine.defer(() => s.p.paude(['rm', '--force', s.a, s.b]));
 
     /** The agent image with a network (the engine's default one) and the same names: what the agent would be without its isolation. */
     async function startOpen(): Promise<void> {
@@ -274,11 +275,6 @@ describeEngines('escape suite', (engine) => {
     s.forbiddenAtStart = s.forbidden?.connections ?? 0;
   });
 
-  afterAll(async () => {
-    await s.p?.paude(['rm', '--force', s.a, s.b].filter(Boolean));
-    const line = report(`escape suite [${engine.name}]`);
-    console.log(line);
-  });
 
   describe('positive controls (the detection works)', () => {
     escapeCase('reaches the allowed host through the proxy, and the provider with the key the proxy adds', { control: 'the allowed server and the provider record the requests, the provider with the real key' }, async (prove) => {
@@ -462,13 +458,14 @@ describeEngines('escape suite', (engine) => {
       await prove('no route', () => expect(r.stderr).toMatch(UNREACHABLE));
     });
 
-    escapeCase('by IPv6 without the proxy', { control: "ENETUNREACH in the agent; the same IPv6 socket (the host's IPv4-mapped address) from the open container reaches the forbidden server" }, async (prove) => {
+    escapeCase('by IPv6 without the proxy', { control: "ENETUNREACH in the agent (EADDRNOTAVAIL for the outside address where the container has no IPv6 at all); the same IPv6 socket (the host's IPv4-mapped address) from the open container reaches the forbidden server" }, async (prove) => {
       const mapped = `exec 3<>/dev/tcp/::ffff:${s.gateway}/${s.forbidden.port} && echo connected`;
       const r = await agent(s, s.a, `${mapped}; timeout 5 bash -c "exec 3<>/dev/tcp/2001:db8::1/443" && echo connected`);
       expect(r.stdout).not.toContain('connected');
       untouched(s, 'an IPv6 socket');
       await prove('no route in the agent; the open container connects', async () => {
-        expect(unreachable(r.stderr), r.stderr).toBe(2);
+        expect(r.stderr).toMatch(/^bash: connect: Network is unreachable\n.*::ffff:/m);
+        expect(r.stderr).toMatch(/^bash: connect: (Network is unreachable|Cannot assign requested address)\n.*2001:db8::1/m);
         const before = s.forbidden.connections;
         const o = await agent(s, s.open, mapped);
         expect(o.stdout, o.stderr).toContain('connected');
@@ -774,13 +771,15 @@ describeEngines('escape suite', (engine) => {
      * paude moved what the agent created to the quarantine, and the repository no longer has it.
      * Both sessions share the workspace, so the keeper of either may be the one that moves it.
      */
-    const quarantined = async (rel: string, file: string, text: string): Promise<void> => {
-      const holds = (session: string): Promise<boolean> =>
-        readFile(join(s.p.dataDir, 'quarantine', session, rel, file), 'utf8').then(
-          (t) => t.includes(text),
-          () => false,
-        );
-      await until(`${rel} in the quarantine`, async () => (await holds(s.a)) || (await holds(s.b)));
+    const quarantined = async (rel: string, file: string, text: string, agentSaw = ''): Promise<void> => {
+      const holds = (session: string): Promise<boolean> => {
+        const path = join(s.p.dataDir, 'quarantine', session, rel, file);
+        // A directory may be moved as soon as it is made, before the agent's files in it: then
+        // it is there (only the agent made it), without them.
+        if (!text) return lstat(path).then(() => true, () => false);
+        return readFile(path, 'utf8').then((t) => t.includes(text), () => false);
+      };
+      await until(`${rel} in the quarantine (the agent saw: ${agentSaw})`, async () => (await holds(s.a)) || (await holds(s.b)));
       await absent(rel);
     };
 
@@ -832,9 +831,9 @@ describeEngines('escape suite', (engine) => {
       });
     });
 
-    escapeCase('adds a submodule repository of its own under .git/modules (git status on the host would enter it)', { control: "the new module directory is moved whole to paude's quarantine" }, async (prove) => {
-      await agent(s, s.a, 'mkdir -p .git/modules/evil && echo "ref: refs/heads/main" > .git/modules/evil/HEAD && printf "[core]\\n\\tfsmonitor = evil\\n" > .git/modules/evil/config');
-      await prove('quarantined', () => quarantined('.git/modules/evil', 'config', 'fsmonitor = evil'));
+    escapeCase('adds a submodule repository of its own under .git/modules (git status on the host would enter it)', { control: "the new module directory (made by the agent on the host) is in paude's quarantine" }, async (prove) => {
+      const r = await agent(s, s.a, 'mkdir -p .git/modules/evil && echo "ref: refs/heads/main" > .git/modules/evil/HEAD && printf "[core]\\n\\tfsmonitor = evil\\n" > .git/modules/evil/config; ls -la .git/modules .git/modules/evil');
+      await prove('quarantined', () => quarantined('.git/modules/evil', '', '', r.stdout + r.stderr));
     });
 
     escapeCase('points a linked worktree at another common directory (.git/worktrees/*/commondir)', { control: "EROFS for the commondir; the new config.worktree is moved to paude's quarantine" }, async (prove) => {
@@ -879,9 +878,9 @@ describeEngines('escape suite', (engine) => {
       await prove('read-only mount', () => expect(r.stderr).toMatch(EROFS));
     });
 
-    escapeCase('widens the next session with a devcontainer.json', { control: "the .devcontainer directory is moved to paude's quarantine" }, async (prove) => {
-      await agent(s, s.a, 'mkdir -p .devcontainer && echo "{\\"image\\":\\"evil\\",\\"containerEnv\\":{\\"X\\":\\"1\\"}}" > .devcontainer/devcontainer.json');
-      await prove('quarantined', () => quarantined('.devcontainer', 'devcontainer.json', 'evil'));
+    escapeCase('widens the next session with a devcontainer.json', { control: "the .devcontainer directory (made by the agent on the host) is in paude's quarantine" }, async (prove) => {
+      const r = await agent(s, s.a, 'mkdir -p .devcontainer && echo "{\\"image\\":\\"evil\\",\\"containerEnv\\":{\\"X\\":\\"1\\"}}" > .devcontainer/devcontainer.json');
+      await prove('quarantined', () => quarantined('.devcontainer', '', '', r.stdout + r.stderr));
     });
 
     escapeCase("persists a change to the project's .claude/ (hooks that would run on the host)", { control: 'the write succeeds inside the session (its ephemeral copy shows it)' }, async (prove) => {
@@ -954,7 +953,7 @@ describeEngines('escape suite', (engine) => {
       const r = await agent(
         s,
         s.a,
-        `printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nOK' > /tmp/ping.http; socat -U UNIX-LISTEN:/tmp/stand-in-engine.sock,fork OPEN:/tmp/ping.http,rdonly & until [ -S /tmp/stand-in-engine.sock ]; do sleep 0.1; done; ls -la /run/podman/podman.sock /var/run/docker.sock /run/docker.sock /run/user/*/podman/podman.sock 2>&1; echo "DOCKER_HOST=\${DOCKER_HOST:-} CONTAINER_HOST=\${CONTAINER_HOST:-}"; for sock in $(find / -xdev -type s 2>/dev/null; find /run /tmp /var -type s 2>/dev/null); do out=$(curl -sf --max-time 2 --unix-socket "$sock" http://engine/_ping) && [ "$out" = OK ] && echo "answered $sock"; done; kill $!`,
+        `printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nOK' > /tmp/ping.http; printf '%s\\n' 'sed -u "/^\\r\\?$/q" >/dev/null' 'cat /tmp/ping.http' > /tmp/respond; socat UNIX-LISTEN:/tmp/stand-in-engine.sock,fork SYSTEM:'sh /tmp/respond' & until [ -S /tmp/stand-in-engine.sock ]; do sleep 0.1; done; ls -la /run/podman/podman.sock /var/run/docker.sock /run/docker.sock /run/user/*/podman/podman.sock 2>&1; echo "DOCKER_HOST=\${DOCKER_HOST:-} CONTAINER_HOST=\${CONTAINER_HOST:-}"; for sock in $(find / -xdev -type s 2>/dev/null; find /run /tmp /var -type s 2>/dev/null); do out=$(curl -sf --max-time 2 --unix-socket "$sock" http://engine/_ping) && [ "$out" = OK ] && echo "answered $sock"; done; kill $!`,
       );
       const answered = r.stdout.split('\n').filter((l) => l.startsWith('answered ')).filter((l) => l !== 'answered /tmp/stand-in-engine.sock');
       expect(answered, 'ESCAPE: an engine socket answered').toEqual([]);
@@ -1140,6 +1139,15 @@ describeEngines('escape suite', (engine) => {
         expect(r.stderr).toMatch(UNREACHABLE);
       });
     });
+  });
+
+  // Last: a failure here must not keep the engine's own afterAll (which removes what the suite
+  // made) from running, so it is a nested suite's hook rather than one beside that afterAll.
+  describe('controls', () => {
+    afterAll(() => {
+      console.log(report(`escape suite [${engine.name}]`));
+    });
+    it('every case that ran exercised its declared control (counted when the suite ends)', () => undefined);
   });
 });
 
