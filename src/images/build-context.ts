@@ -7,9 +7,6 @@ import type { Readable } from 'node:stream';
 import { PaudeError, quote } from '../errors.js';
 import { packTar, type ContextEntry } from '../fs/tar.js';
 
-// Kept for run-session.ts (and sessions/state-bridge.ts) until they move to fs/tar.ts.
-export { packTar as writeTar, type ContextEntry } from '../fs/tar.js';
-
 /** The Containerfile's name inside the context (passed to the engine as `dockerfile`). */
 export const CONTAINERFILE_NAME = 'Containerfile';
 

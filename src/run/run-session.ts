@@ -15,7 +15,6 @@ import { LocalBackend } from '../backends/local/local-backend.js';
 import type { SessionBackend } from '../backends/session-backend.js';
 import { kubernetesBackend } from '../backends/connect-backend.js';
 import { ExitCode, PaudeError } from '../errors.js';
-import { writeTar } from '../images/build-context.js';
 import { buildEffectivePolicy } from '../policy/effective-policy.js';
 import { readScopedRules, projectRulesFile } from '../policy/policy-stores.js';
 import { registryGroupsOfTexts, sharedRegistryResolver, withRegistryHosts, type RegistryGroupResolver } from '../policy/registry-groups.js';
@@ -28,10 +27,9 @@ import { passthrough, type Stdio } from '../sessions/terminal.js';
 import { workspaceLayout } from '../workspace/workspace-mounts.js';
 import { copyWorkspaceIn, neverSyncedBack, pullWorkspace } from '../sync/session-sync.js';
 import { applyClaudeChange, claudeChanges } from './claude-sync.js';
-import { readTar } from '../fs/tar-read.js';
+import { packDirectory, packTar, readTar } from '../fs/tar.js';
 import { quarantineDir } from '../workspace/protected-guard.js';
 import { writeSessionRecord } from '../sessions/session-record.js';
-import { directoryEntries } from './tar-dir.js';
 import { otelEnvironment } from '../telemetry/otel-env.js';
 import { AUDIT_HOOKS, flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, recordSessionStart, settleSession } from '../audit/audit-service.js';
 import { attachTerminal, showLastScreen } from '../sessions/attach.js';
@@ -291,12 +289,11 @@ export async function runSession(o: RunOptions): Promise<number> {
     const settings = audit ? { ...creds.settings, hooks: AUDIT_HOOKS } : creds.settings;
     const copy = await copyClaudeConfig({ home, workspace: project.root, owner, plugins: config.plugins, settings, copyHostConfig: config.claude.copyHostConfig });
     for (const w of copy.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
-    await backend.copyIntoAgent(id, HOME_IN_CONTAINER, writeTar(copy.entries));
+    await backend.copyIntoAgent(id, HOME_IN_CONTAINER, packTar(copy.entries));
     if (layout.claudeDir) {
       // Unpacked from the workspace root so that the '.claude/' entry gives the (fresh, root-owned)
       // volume to the agent's user; every entry lies under .claude/, i.e. in the volume.
-      const entries = await directoryEntries(layout.claudeDir, '.claude', owner);
-      await backend.copyIntoAgent(id, project.root, writeTar(entries));
+      await backend.copyIntoAgent(id, project.root, packDirectory(layout.claudeDir, '.claude', owner));
     }
     faultPoint('start.config-copied');
 

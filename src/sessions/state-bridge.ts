@@ -10,7 +10,7 @@
 import { mkdir, readdir, rm, stat, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionBackend } from '../backends/session-backend.js';
-import { writeTar, type ContextEntry } from '../images/build-context.js';
+import { packTar, type ContextEntry } from '../fs/tar.js';
 import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../policy/proxy-state.js';
 
 const PULL_SCRIPT = `cd ${PROXY_STATE_MOUNT} || exit 1
@@ -84,7 +84,7 @@ export class StateBridge {
     for (const dir of ['decisions', 'watchers']) {
       for (const name of await readdir(join(this.state.root, dir)).catch(() => [] as string[])) if (!name.startsWith('.')) await consider(`${dir}/${name}`, 0o666);
     }
-    if (entries.length) await this.backend.copyIntoProxy(this.id, PROXY_STATE_MOUNT, writeTar(entries));
+    if (entries.length) await this.backend.copyIntoProxy(this.id, PROXY_STATE_MOUNT, packTar(entries));
   }
 
   async pull(): Promise<void> {
