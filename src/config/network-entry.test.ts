@@ -49,6 +49,14 @@ describe('parseNetworkEntry: accepted forms', () => {
     expect(accept('example.com:65535')).toEqual({ kind: 'host', host: 'example.com', port: 65535 });
   });
 
+  it('refuses a host named "ip" with a port, which would be written back as an address (found by the fuzz suite: a soft hyphen before "ip:1")', () => {
+    expect(reject('\u00adip:1')).toContain('reads as "ip:" and an address once normalised');
+    expect(reject('IP.:8443')).toContain('reads as "ip:"');
+    // The control: the same host without a port, and other hosts with one, are fine.
+    expect(accept('\u00adip')).toEqual({ kind: 'host', host: 'ip' });
+    expect(formatNetworkRule(accept('ipa:1'))).toBe('ipa:1');
+  });
+
   it('a port with leading zeros is read as the number it spells', () => {
     expect(accept('example.com:0443')).toEqual({ kind: 'host', host: 'example.com', port: 443 });
   });

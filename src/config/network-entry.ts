@@ -62,6 +62,9 @@ export function parseNetworkEntry(raw: unknown): EntryParse {
   }
   const host = normaliseHost(rest);
   if (typeof host !== 'string') return host;
+  // "ip" with a port would be written back as "ip:PORT", which reads as an address (a soft
+  // hyphen or a capital letter can make it look like another name at first).
+  if (host === 'ip' && port !== undefined) return fail('reads as "ip:" and an address once normalised; a host named "ip" cannot take a port here');
   return { ok: true, rule: withPort({ kind: 'host', host }, port) };
 }
 
