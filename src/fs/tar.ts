@@ -49,9 +49,14 @@ export type PackEntry = ContextEntry | HostFileEntry;
 /** An archive as the engines' copy calls take and give it: bytes in memory or a stream. */
 export type TarSource = Buffer | Readable;
 
-/** One entry of an archive being read; `path` without a leading './' or a trailing '/'. */
+/** One entry of an archive being read; `path` without a leading '/' or './', or a trailing '/'. */
 export interface TarHeader {
   path: string;
+  /**
+   * The name began with '/', as Podman writes the archive of a volume's root ('/', '/x'
+   * where other archives of a directory say 'dir', 'dir/x'); like GNU tar, the '/' is dropped.
+   */
+  rooted: boolean;
   type: 'file' | 'directory' | 'symlink' | 'other';
   mode: number;
   uid: number;
@@ -172,10 +177,10 @@ export function tarStream(source: TarSource): Readable {
 
 const TYPES: Partial<Record<Header['type'], TarHeader['type']>> = { file: 'file', 'contiguous-file': 'file', directory: 'directory', symlink: 'symlink' };
 
-/** A path as read from an archive; one that leads out of the directory it unpacks into is refused. */
+/** A path as read from an archive, made relative; one that leads out of the directory it unpacks into is refused. */
 export function entryPath(name: string): string {
-  const path = name.replace(/^\.\//, '').replace(/\/$/, '');
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\0') || path.split(/[/\\]/).includes('..')) {
+  const path = name.replace(/^\/+/, '').replace(/^\.\//, '').replace(/\/$/, '');
+  if (path.includes('\0') || path.split(/[/\\]/).includes('..')) {
     throw new PaudeError(`The archive holds the path ${JSON.stringify(name)}, which leads outside the directory it unpacks into, so paude refused the whole archive.`);
   }
   return path;
@@ -185,6 +190,7 @@ function readHeader(h: Header): TarHeader {
   const type = (h.type ? TYPES[h.type] : 'file') ?? 'other';
   return {
     path: entryPath(h.name),
+    rooted: h.name.startsWith('/'),
     type,
     mode: (h.mode ?? 0) & 0o7777,
     uid: h.uid ?? 0,

@@ -18,13 +18,13 @@ const SMALL_BYTES = 1024 * 1024;
 /** Decides, once a file's state is known, whether its bytes are needed (a write or a conflict). */
 export type Keep = (rel: string, state: FileState) => boolean;
 
-/** The agent's side from a tar of the workspace directory (its first path component dropped); kept files go to `stageDir`. */
+/** The agent's side from a tar of the workspace directory (named 'ws/...', or '/...' from a Podman volume); kept files go to `stageDir`. */
 export async function agentSide(archive: TarSource, skip: Skip, keep: Keep, stageDir: string): Promise<Side> {
   const manifest: Manifest = new Map();
   const staged = new Map<string, string>();
   const links = new Map<string, string>();
   await unpackTar(archive, async (header, body) => {
-    const rel = header.path.split('/').slice(1).join('/');
+    const rel = header.rooted ? header.path : header.path.split('/').slice(1).join('/');
     if (!rel || skip(rel, header.type === 'directory')) return;
     if (header.type === 'symlink') {
       const target = header.linkTarget ?? '';
