@@ -5,7 +5,7 @@
  * builder says `Step 2/6 : COPY ...`, sends the newline as a separate object and wraps stderr
  * in ANSI colour codes. Real samples of both are in build-stream-samples.json.
  */
-import { StringDecoder } from 'node:string_decoder';
+import { JsonLines } from './json-lines.js';
 import type { PullProgress } from './pull-progress.js';
 
 /** What ensureImage reports: build steps and output, and the pull of a missing base image before them. */
@@ -42,8 +42,7 @@ export class BuildStreamParser {
   error: string | undefined;
   private readonly lines: string[] = [];
   // Chunks are bytes: a character may be split between two of them.
-  private readonly decoder = new StringDecoder('utf8');
-  private json = '';
+  private readonly input = new JsonLines((line) => this.message(line));
   private text = '';
 
   constructor(private readonly emit: (event: BuildProgress) => void = () => undefined) {}
@@ -54,16 +53,12 @@ export class BuildStreamParser {
   }
 
   push(chunk: Buffer | string): void {
-    this.json += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const lines = this.json.split('\n');
-    this.json = lines.pop() ?? '';
-    for (const line of lines) this.message(line);
+    this.input.push(chunk);
   }
 
   /** Call when the stream ends: handles a last message or line without its newline. */
   end(): void {
-    this.message(this.json + this.decoder.end());
-    this.json = '';
+    this.input.end();
     if (this.text !== '') this.line(this.text);
     this.text = '';
   }

@@ -10,7 +10,7 @@
  *   reports no extraction), `Already exists`; the config blob and the image id come as layers too.
  * An `error`/`errorDetail` object ends a failed pull on both (Podman answers HTTP 200 first).
  */
-import { StringDecoder } from 'node:string_decoder';
+import { JsonLines } from './json-lines.js';
 
 export interface PullProgress {
   kind: 'pull';
@@ -37,8 +37,7 @@ export class PullStreamParser {
   /** The engine's error message, if it reported one. */
   error: string | undefined;
   private readonly layers = new Map<string, Layer>();
-  private readonly decoder = new StringDecoder('utf8');
-  private json = '';
+  private readonly input = new JsonLines((line) => this.message(line));
   private last = '';
 
   constructor(
@@ -47,15 +46,11 @@ export class PullStreamParser {
   ) {}
 
   push(chunk: Buffer | string): void {
-    this.json += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const lines = this.json.split('\n');
-    this.json = lines.pop() ?? '';
-    for (const line of lines) this.message(line);
+    this.input.push(chunk);
   }
 
   end(): void {
-    this.message(this.json + this.decoder.end());
-    this.json = '';
+    this.input.end();
   }
 
   /** The figure now (also what the last event said). */
