@@ -100,7 +100,7 @@ describe('createBuildContext', () => {
   });
 
   it('is read by GNU tar as the same list of entries', async () => {
-    const result = spawnSync('tar', ['-tf', '-'], { input: await context('FROM scratch\n', files) });
+    const result = spawnSync('tar', ['--quoting-style=literal', '-tf', '-'], { input: await context('FROM scratch\n', files) });
     expect(result.status, result.stderr.toString()).toBe(0);
     const listed = result.stdout.toString().trim().split('\n');
     expect(listed.sort()).toEqual(readTar(await context('FROM scratch\n', files)).map((entry) => entry.path).sort());
@@ -136,7 +136,7 @@ describe('createBuildContext', () => {
   it('keeps a name too long for ustar whole (a pax header), as GNU tar reads it', async () => {
     const name = 'x'.repeat(101);
     expect(readTar(await context('FROM scratch\n', { [name]: '1' })).map((entry) => entry.path)).toContain(name);
-    const result = spawnSync('tar', ['-tf', '-'], { input: await context('FROM scratch\n', { [name]: '1' }) });
+    const result = spawnSync('tar', ['--quoting-style=literal', '-tf', '-'], { input: await context('FROM scratch\n', { [name]: '1' }) });
     expect(result.stdout.toString().split('\n')).toContain(name);
   });
 });
