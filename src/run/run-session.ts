@@ -168,7 +168,8 @@ export async function runSession(o: RunOptions): Promise<number> {
     }
     await backend.remove(id).catch(() => undefined);
     await rm(sessionDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    const moved = await host.stop();
+    // The guard's very last look, without a note in the directory just removed.
+    const moved = await host.guard.stop();
     if (ended.startedAt && moved.length > 0) await recordQuarantined(audit, paths, id).catch(() => undefined);
     await flushSinks(audit);
     if (moved.length > 0) {

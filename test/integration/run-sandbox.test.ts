@@ -3,7 +3,7 @@
  * protected paths, hardening, secrets, and the real Claude Code against a stub Messages API.
  */
 import { createHash } from 'node:crypto';
-import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
@@ -147,6 +147,8 @@ describeEngines('paude sessions, end to end', (engine) => {
     expect(moved.map((e) => e.data)).toEqual([{ path: '.envrc', moved_to: join(quarantined ?? '', '.envrc') }]);
     const mine = events.filter((e) => e.session_id === moved[0]?.session_id).map((e) => e.event);
     expect(mine.indexOf('quarantine')).toBeLessThan(mine.indexOf('session.end'));
+    // The session left no metadata behind (its directory is not made again by a note of what moved).
+    expect(await readdir(join(env.PAUDE_DATA_DIR ?? '', 'sessions'))).toEqual([]);
   });
 
   it('brings .claude changes back only when asked: shown with --sync-claude-config, applied with persistProjectConfig', async () => {
