@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { describeEngines, isNotFound } from '../support/engine-test.js';
+import { describeEngines, imageExists, isNotFound } from '../support/engine-test.js';
 import { itNeeds } from '../support/requirements.js';
 import { runPaude } from '../support/run-cli.js';
 import { testProject } from '../support/workspace.js';
@@ -88,17 +88,7 @@ describeEngines('base image pull', (engine) => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const present = (name: string): Promise<boolean> =>
-    docker
-      .getImage(name)
-      .inspect()
-      .then(
-        () => true,
-        (error: unknown) => {
-          if (isNotFound(error)) return false;
-          throw error;
-        },
-      );
+  const present = (name: string): Promise<boolean> => imageExists(docker, name);
 
   /** `paude --shell -- true` with image.base set, the agent image prebuilt, the proxy image built here from the base. */
   async function paudeWithBase(base: string): Promise<{ code: number | null; stderr: string }> {

@@ -3,7 +3,7 @@ import { PaudeError } from '../../src/errors.js';
 import type { BuildProgress } from '../../src/images/build-progress.js';
 import { ensureImage, HASH_LABEL, ImageBuildError } from '../../src/images/image-builder.js';
 import type { ImageRecipe } from '../../src/images/image-recipe.js';
-import { demuxLogs, describeEngines, isNotFound } from '../support/engine-test.js';
+import { demuxLogs, describeEngines, imageExists as imageOn, isNotFound } from '../support/engine-test.js';
 
 describeEngines('image builder', (engine) => {
   const repository = `localhost/${engine.uniqueName('img')}`;
@@ -46,17 +46,6 @@ describeEngines('image builder', (engine) => {
     return (await ids(ref)).filter((id) => !base.has(id));
   }
 
-  const imageExists = (name: string): Promise<boolean> =>
-    engine.docker
-      .getImage(name)
-      .inspect()
-      .then(
-        () => true,
-        (error: unknown) => {
-          if (isNotFound(error)) return false;
-          throw error;
-        },
-      );
 
   let first: { ref: string; hash: string; id: string };
 
@@ -102,7 +91,7 @@ describeEngines('image builder', (engine) => {
     await track(result.ref);
     expect(result.built).toBe(true);
     expect(result.ref).not.toBe(first.ref);
-    expect(await imageExists(first.ref)).toBe(true);
+    expect(await imageOn(engine.docker, first.ref)).toBe(true);
   });
 
   it('shares one build between concurrent calls for the same recipe', async () => {
@@ -132,7 +121,7 @@ describeEngines('image builder', (engine) => {
     expect(events.some((event) => event.kind === 'step')).toBe(true);
     const image = await engine.docker.getImage(result.ref).inspect();
     expect(image.Id).not.toBe(first.id);
-    expect(await imageExists(first.id)).toBe(false);
+    expect(await imageOn(engine.docker, first.id)).toBe(false);
   });
 
   it('fails with a PaudeError that names the image and the failing step, keeping the output', async () => {
@@ -175,6 +164,6 @@ describeEngines('image builder', (engine) => {
     await removeAll();
     const labelled = await engine.docker.listImages({ all: true, filters: JSON.stringify({ label: [`paude.test.suite=${repository}`] }) });
     expect(labelled).toEqual([]);
-    for (const id of layers) expect(await imageExists(id), id).toBe(false);
+    for (const id of layers) expect(await imageOn(engine.docker, id), id).toBe(false);
   });
 });

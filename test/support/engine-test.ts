@@ -88,6 +88,20 @@ export function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'statusCode' in error && (error as { statusCode: number }).statusCode === 404;
 }
 
+/** Whether the engine has an image by that name or id (a 404 is "no"; any other error is thrown). */
+export function imageExists(docker: Docker, name: string): Promise<boolean> {
+  return docker
+    .getImage(name)
+    .inspect()
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (isNotFound(error)) return false;
+        throw error;
+      },
+    );
+}
+
 /** Splits the multiplexed stream of a non-TTY container's logs into stdout and stderr. */
 export function demuxLogs(buffer: Buffer): { stdout: string; stderr: string } {
   const out: Buffer[] = [];
