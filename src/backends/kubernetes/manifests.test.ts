@@ -213,6 +213,37 @@ describe('sessionObjects', () => {
     expect(Buffer.from(secret?.data?.['header-0'] ?? '', 'base64').toString()).toBe('Bearer collector-token');
   });
 
+  // The whole object set, byte for byte (key order too), for a session with every option set, one
+  // with none and the typical one above (engine-style limits): a refactoring of manifests.ts must
+  // leave it as it is. A deliberate change to what paude sends a cluster updates the record with
+  // `vitest -u`, and the change shows in the diff.
+  it('sends a cluster exactly the recorded objects, with every option and with none', async () => {
+    const base = spec();
+    const full: SessionSpec = {
+      ...base,
+      agent: { ...base.agent, tty: true },
+      proxy: {
+        ...base.proxy,
+        collector: { image: 'otel/opentelemetry-collector-contrib:0.114.0', endpoint: 'https://collector.example.com', protocol: 'http/json', headers: { authorization: 'Bearer t', 'x-team': 'infra' }, attributes: { 'paude.session_id': 'paude-abc123' } },
+      },
+    };
+    const options = {
+      namespace: 'team-a',
+      storageClass: 'fast',
+      workspaceSize: '20Gi',
+      serviceAccount: 'paude-agent',
+      nodeSelector: { pool: 'agents' },
+      resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '4', memory: '16Gi' } },
+    };
+    const withEverything = sessionObjects(full, options, { squidConf: 'http_port 127.0.0.1:3128\n', rules: 'allow example.com\n', providerConf: 'request_header_add x-api-key "k"\n' }, [
+      { target: '/home/paude/.gitconfig', directory: false, files: [{ path: '.gitconfig', content: Buffer.from('[user]\n') }] },
+      { target: '/home/paude/.config/gcloud', directory: true, files: [{ path: 'application_default_credentials.json', content: Buffer.from('{}') }, { path: 'configurations/config_default', content: Buffer.from('[core]') }] },
+    ]);
+    const bare: SessionSpec = { ...base, agent: { ...base.agent, localVolumes: [], tmpfs: {}, resources: {} }, proxy: { image: base.proxy.image, extraHosts: {} }, labels: {} };
+    const withNothing = sessionObjects(bare, { namespace: 'default' }, { squidConf: '', rules: '' });
+    await expect(`${JSON.stringify({ withEverything, withNothing, typical: objects() }, null, 2)}\n`).toMatchFileSnapshot('./__snapshots__/session-objects.json');
+  });
+
   it('converts engine sizes to quantities', () => {
     expect(quantity('8g')).toBe('8Gi');
     expect(quantity('512m')).toBe('512Mi');
