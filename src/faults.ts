@@ -8,7 +8,7 @@
 
 /** Every point, in the order a session meets them. The fault test runs each one. */
 export const FAULT_POINTS = [
-  // paude [--detach] (run/run-session.ts, backends/local/local-sandbox.ts)
+  // paude [--detach] (app/start-session.ts, backends/local/local-sandbox.ts)
   'start.dir-created',
   'start.owner-claimed',
   'start.state-written',

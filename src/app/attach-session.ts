@@ -3,7 +3,7 @@
  * checks that say why a session cannot be attached, the keeper a session whose paude died gets
  * back, the terminal hand-over, and what happened when the terminal came back (detached, or the
  * command ended: its last screen, exit code and what was moved to the quarantine). The foreground
- * `paude` that started a session attaches through the same hand-over (run/run-session.ts).
+ * `paude` that started a session attaches through the same hand-over (app/start/session-run.ts).
  */
 import { PaudeError } from '../errors.js';
 import { faultPoint } from '../faults.js';
@@ -52,13 +52,30 @@ export async function attachSession(deps: AttachDeps, view: SessionView, termina
   // A session whose paude died (kill -9, a closed terminal) gets its keeper back.
   await ensureKeeper(dir, view.id, deps.env);
   faultPoint('attach.keeper-ensured');
-  const farewell = await attachTerminal(backend, view.id, terminal, { term: deps.env.TERM ?? 'xterm-256color', sessionDir: dir });
-  const after = await backend.inspect(view.id);
-  if (farewell === 'detached' || (farewell === undefined && after?.agent === 'running')) {
+  const outcome = await handOverTerminal(backend, view.id, terminal, { term: deps.env.TERM ?? 'xterm-256color', sessionDir: dir });
+  if (outcome.kind === 'detached') {
     faultPoint('attach.detached');
-    return { kind: 'detached' };
+    return outcome;
   }
-  const code = await backend.waitAgent(view.id).catch(() => after?.exitCode ?? 1);
-  await showLastScreen(backend, view.id, terminal.stdout);
-  return { kind: 'ended', code, quarantined: await quarantined(deps.sessionsDir, view.id) };
+  return { ...outcome, quarantined: await quarantined(deps.sessionsDir, view.id) };
+}
+
+/**
+ * The terminal hand-over itself, also for the `paude` that started the session: until the user
+ * detaches, the terminal goes away (an interrupt, when one is given), or the command ends, whose
+ * last screen is then shown.
+ */
+export async function handOverTerminal(
+  backend: SessionBackend,
+  id: string,
+  terminal: Terminal,
+  options: { term: string; sessionDir: string; interrupted?: Promise<'signal'> },
+): Promise<{ kind: 'detached' } | { kind: 'ended'; code: number }> {
+  const farewell = await Promise.race([attachTerminal(backend, id, terminal, { term: options.term, sessionDir: options.sessionDir }), ...(options.interrupted ? [options.interrupted] : [])]);
+  if (farewell === 'signal' || farewell === 'detached') return { kind: 'detached' };
+  const after = await backend.inspect(id);
+  if (farewell === undefined && after?.agent === 'running') return { kind: 'detached' };
+  const code = await backend.waitAgent(id).catch(() => after?.exitCode ?? 1);
+  await showLastScreen(backend, id, terminal.stdout);
+  return { kind: 'ended', code };
 }

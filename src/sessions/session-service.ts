@@ -7,10 +7,7 @@
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultDiscoveryEnv, discoverEngines, noEngineError } from '../backends/engine/discovery.js';
-import { connectEngine, type Engine } from '../backends/engine/engine.js';
-import { LocalBackend } from '../backends/local/local-backend.js';
-import { connectBackend, isKubeEndpoint, kubernetesBackend } from '../backends/connect-backend.js';
+import { BackendRegistry, recordedEndpoints } from '../backends/registry.js';
 import type { SessionBackend, SessionSummary } from '../backends/session-backend.js';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { PaudeError, UsageError } from '../errors.js';
@@ -69,14 +66,9 @@ export interface SessionList {
 
 type Paths = ResolvedConfig['paths'];
 
-/** The engine an ssh:// endpoint without a socket path means, from the recorded backend. */
-const engineHint = (backend: SessionRecord['backend'] | undefined): 'podman' | 'docker' | 'any' => (backend === 'podman' || backend === 'docker' ? backend : 'any');
-
 export class SessionService {
-  private engines: Engine[] | undefined;
-  /** Why no engine was found, when none was. */
-  private noEngine: string | undefined;
-  private readonly connected = new Map<string, SessionBackend>();
+  /** Where sessions may be: engines and clusters, found and connected once per service. */
+  readonly backends: BackendRegistry;
   /**
    * A non-following subscription to each listed session's proxy-event stream, for its BLOCKED
    * count: kept while the session is listed, so a service that lists every second (the
@@ -86,11 +78,13 @@ export class SessionService {
 
   constructor(
     readonly paths: Paths,
-    private readonly backendConfig: ResolvedConfig['config']['backend'],
-    private readonly env: NodeJS.ProcessEnv,
+    backendConfig: ResolvedConfig['config']['backend'],
+    env: NodeJS.ProcessEnv,
     /** Shared with whoever else reads these sessions' proxy events in this process (the dashboard's feed). */
     private readonly streams: ProxyEventStreams = createProxyEventStreams(),
-  ) {}
+  ) {
+    this.backends = new BackendRegistry({ config: backendConfig, env });
+  }
 
   /** Denied requests of the agent in a session's access log (the stream's one definition). */
   private async blockedCount(id: string): Promise<number> {
@@ -118,69 +112,13 @@ export class SessionService {
     this.forgetCounts(new Set());
   }
 
-  private async reachableEngines(): Promise<Engine[]> {
-    if (this.engines) return this.engines;
-    const c = this.backendConfig;
-    const found = await discoverEngines(defaultDiscoveryEnv(this.env, { sshConfigFile: c.sshConfig }), c.type, { podman: c.podman?.socket, docker: c.docker?.host }, { all: true, startService: false });
-    // One engine can answer through several strategies (a socket and DOCKER_HOST): once.
-    this.engines = [...new Map(found.flatMap((r) => (r.engine ? [[r.engine.endpoint, r.engine] as const] : []))).values()];
-    if (this.engines.length === 0 && c.type !== 'kubernetes') this.noEngine = noEngineError(found, c.type).message;
-    return this.engines;
-  }
-
-  /**
-   * Clusters to ask: the configured context and namespace when the kubernetes backend is
-   * chosen, and those that recorded sessions started on. One that does not answer is reported.
-   */
-  private async clusters(records: readonly SessionRecord[], unreachable: string[]): Promise<SessionBackend[]> {
-    const endpoints = new Set(records.filter((r) => isKubeEndpoint(r.endpoint)).map((r) => r.endpoint));
-    const out: SessionBackend[] = [];
-    // Connected once per service (the dashboard lists every second): a cluster that answered stays.
-    if (this.backendConfig.type === 'kubernetes') {
-      try {
-        const configured = this.connected.get('') ?? (await kubernetesBackend(this.backendConfig, this.env));
-        this.connected.set('', configured);
-        out.push(configured);
-        endpoints.delete(configured.endpoint);
-      } catch (error) {
-        unreachable.push((error as Error).message.split('\n')[0] ?? '');
-      }
-    }
-    for (const endpoint of endpoints) {
-      try {
-        const backend = this.connected.get(endpoint) ?? (await connectBackend(endpoint, this.backendConfig, this.env));
-        this.connected.set(endpoint, backend);
-        out.push(backend);
-      } catch (error) {
-        unreachable.push(`${endpoint} (recorded for ${records.filter((r) => r.endpoint === endpoint).map((r) => r.id).join(', ')}) did not answer: ${(error as Error).message.split('\n')[0]}`);
-      }
-    }
-    return out;
-  }
-
   async list(options: { clients?: boolean } = {}): Promise<SessionList> {
-    const discovered = await this.reachableEngines();
     const { records, warnings } = await listSessionRecords(this.paths.sessionsDir);
     const byId = new Map(records.map((r) => [r.id, r]));
-    const unreachable: string[] = [];
-    // Engines that sessions were started on (a remote one) are asked too, discovered or not.
-    const extra = [...new Set(records.map((r) => r.endpoint))].filter((e) => !discovered.some((d) => d.endpoint === e) && !isKubeEndpoint(e));
-    const connected = await Promise.all(
-      extra.map(async (endpoint) => {
-        try {
-          return await connectEngine(endpoint, { sshConfigFile: this.backendConfig.sshConfig, flavorHint: engineHint(records.find((r) => r.endpoint === endpoint)?.backend) });
-        } catch (error) {
-          unreachable.push(`${endpoint} (recorded for ${records.filter((r) => r.endpoint === endpoint).map((r) => r.id).join(', ')}) did not answer: ${(error as Error).message.split('\n')[0]}`);
-          return undefined;
-        }
-      }),
-    );
-    const engines = [...discovered, ...connected.filter((e): e is Engine => e !== undefined)];
-    const clusters = await this.clusters(records, unreachable);
-    if (engines.length === 0 && this.noEngine) unreachable.unshift(this.noEngine);
+    const { backends, unreachable } = await this.backends.discover(recordedEndpoints(records));
     const reached = new Set<string>();
     const listed = await Promise.all(
-      [...engines.map((engine): SessionBackend => new LocalBackend(engine)), ...clusters].map(async (backend) => {
+      backends.map(async (backend) => {
         try {
           const summaries = await backend.list();
           reached.add(backend.endpoint);
@@ -380,14 +318,16 @@ export async function quickView(paths: Paths, ref: string): Promise<SessionView 
   const wanted = ref.startsWith('paude-') ? ref : `paude-${ref}`;
   const matches = records.filter((r) => r.id.startsWith(wanted));
   const record = matches.find((r) => r.id === wanted) ?? (matches.length === 1 ? matches[0] : undefined);
-  // Remote engines and clusters need the configuration (ssh settings, kubeconfig): the full way.
-  if (!record || record.endpoint.startsWith('ssh://') || isKubeEndpoint(record.endpoint)) return undefined;
+  if (!record) return undefined;
+  // The backend configuration only matters for finding engines, which is not done here.
+  const service = new SessionService(paths, { type: 'auto' }, {});
   try {
-    const backend = new LocalBackend(await connectEngine(record.endpoint));
+    // Remote engines and clusters need the configuration (ssh settings, kubeconfig): the full way.
+    if (!service.backends.selfContained(record.endpoint)) return undefined;
+    const backend = await service.backends.connect(record.endpoint, record.backend);
     const summary = await backend.inspect(record.id);
     if (!summary || summary.dataDir !== paths.dataDir) return undefined;
-    // The backend configuration only matters for finding engines, which is not done here.
-    return await new SessionService(paths, { type: 'auto' }, {}).view(summary, record, backend, { clients: false, blocked: false });
+    return await service.view(summary, record, backend, { clients: false, blocked: false });
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 /** paude attach / stop / rm / gc, and the hidden _keeper a detached session runs on the host. */
-import { connectBackend } from '../../backends/connect-backend.js';
+import { BackendRegistry } from '../../backends/registry.js';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { ExitCode, PaudeError, UsageError } from '../../errors.js';
 import { keepSession } from '../../sessions/keeper.js';
@@ -115,7 +115,7 @@ export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
   const record = await readSessionRecord(resolved.paths.sessionsDir, id);
   if (!record) throw new PaudeError(`no record of session ${id}`);
-  const backend = await connectBackend(record.endpoint, resolved.config.backend, ctx.env, record.backend);
+  const backend = await new BackendRegistry({ config: resolved.config.backend, env: ctx.env }).connect(record.endpoint, record.backend);
   const audit = openAuditLog(resolved);
   const dir = sessionDir(resolved.paths.sessionsDir, id);
   // A local session's telemetry relay lives here while the session is detached.

@@ -1,4 +1,4 @@
-import { runSession } from '../../run/run-session.js';
+import { runSession } from '../../app/start-session.js';
 import { toOverrides, type ConfigFlags } from '../flags.js';
 import { loadTrustedConfig } from '../load-trusted-config.js';
 import { confirm, isInteractive } from '../prompt.js';

@@ -1,13 +1,13 @@
 /** The proxy and agent images a session runs: configured ones as they are, else built and cached. */
-import type { EffectiveConfig } from '../config/defaults.js';
-import type { PaudePaths } from '../config/paths.js';
-import type { Engine } from '../backends/engine/engine.js';
-import { agentRecipe, readCaCertificates } from '../images/agent-recipe.js';
-import { platformFor, resolveClaudeCode } from '../images/claude-code-package.js';
-import { ensureImage } from '../images/image-builder.js';
-import { createProgressPrinter, type ProgressOutput } from '../images/progress-printer.js';
-import { proxyRecipe } from '../images/proxy-recipe.js';
-import { devcontainerBase } from '../images/devcontainer-image.js';
+import type { EffectiveConfig } from '../../config/defaults.js';
+import type { PaudePaths } from '../../config/paths.js';
+import type { Engine } from '../engine/engine.js';
+import { agentRecipe, readCaCertificates } from '../../images/agent-recipe.js';
+import { platformFor, resolveClaudeCode } from '../../images/claude-code-package.js';
+import { ensureImage } from '../../images/image-builder.js';
+import { createProgressPrinter, type ProgressOutput } from '../../images/progress-printer.js';
+import { proxyRecipe } from '../../images/proxy-recipe.js';
+import { devcontainerBase } from '../../images/devcontainer-image.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
