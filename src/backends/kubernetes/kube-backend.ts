@@ -9,23 +9,20 @@
  * the command ended (a terminated container cannot be exec'd into). Copies therefore go
  * through "files"; the agent's terminal and its commands through "agent".
  */
-import { readdir, readFile, lstat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import type * as K8s from '@kubernetes/client-node';
 import type { TarSource } from '../../fs/tar.js';
 import { ExitCode, PaudeError } from '../../errors.js';
 import { prepareProxyState } from '../../policy/proxy-setup.js';
-import type { AgentIo, AgentTerminal, ComponentState, ExecResult, Mount, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
+import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
+import { credentialFiles } from './credentials.js';
 import { isNotFound, kubeError, type CallSite, type KubeConnection } from './kube-client.js';
-import { AGENT_CONTAINER, ANNOTATIONS, CONTROL_DIR, FILES_CONTAINER, LABELS, sessionObjects, type CredentialFile, type KubeSessionOptions } from './manifests.js';
+import { ANNOTATIONS, LABELS } from './labels.js';
+import { sessionObjects, type KubeSessionOptions } from './manifests.js';
+import { AGENT_CONTAINER, CONTROL_DIR, FILES_CONTAINER } from './pod-layout.js';
 
 /** How long a pod may stay Pending (scheduling, pulling) before the start is given up. */
 const PENDING_TIMEOUT_MS = 180_000;
-/** Credential directories larger than this do not fit a Secret (1 MiB, base64 and all). */
-const SECRET_BYTES = 700 * 1024;
-/** Never worth a Secret: caches and logs in credential directories. */
-const SKIP_IN_CREDENTIALS = new Set(['logs', 'virtenv', 'legacy_credentials', '.cache']);
 
 /**
  * Unpacks stdin into "$1". The roots of volumes (an fsGroup PVC, an emptyDir) belong to root,
@@ -404,37 +401,4 @@ export function exitCodeOf(status: K8s.V1Status | undefined): number {
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
   const code = Number(cause?.message);
   return Number.isInteger(code) ? code : 255;
-}
-
-/**
- * The credential files of a session (mounts outside the workspace) for its Secret: files as
- * they are, directories as their files (without logs and caches), within a Secret's size.
- */
-export async function credentialFiles(mounts: readonly Mount[], projectRoot: string): Promise<CredentialFile[]> {
-  const out: CredentialFile[] = [];
-  let total = 0;
-  for (const m of mounts) {
-    if (m.target === projectRoot || m.target.startsWith(`${projectRoot}/`)) continue;
-    const st = await lstat(m.source).catch(() => undefined);
-    if (!st) continue;
-    const files: CredentialFile['files'] = [];
-    if (st.isFile()) files.push({ path: m.target.split('/').pop() ?? 'file', content: await readFile(m.source) });
-    else if (st.isDirectory()) {
-      const walk = async (dir: string): Promise<void> => {
-        for (const e of await readdir(dir, { withFileTypes: true })) {
-          const full = join(dir, e.name);
-          if (SKIP_IN_CREDENTIALS.has(e.name)) continue;
-          if (e.isDirectory()) await walk(full);
-          else if (e.isFile()) files.push({ path: relative(m.source, full), content: await readFile(full) });
-        }
-      };
-      await walk(m.source);
-    } else continue;
-    total += files.reduce((n, f) => n + f.content.length, 0);
-    if (total > SECRET_BYTES) {
-      throw kubeStartError(`the credentials for the cluster do not fit a Kubernetes Secret (${m.source} brings them over ${Math.round(SECRET_BYTES / 1024)} KiB); leave it out with credentials settings, or use Workload Identity (backend.kubernetes.serviceAccount)`);
-    }
-    out.push({ target: m.target, directory: st.isDirectory(), files });
-  }
-  return out;
 }
