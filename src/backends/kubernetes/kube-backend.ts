@@ -9,33 +9,20 @@
  * the command ended (a terminated container cannot be exec'd into). Copies therefore go
  * through "files"; the agent's terminal and its commands through "agent".
  */
-import { PassThrough, Readable, Writable } from 'node:stream';
-import type * as K8s from '@kubernetes/client-node';
+import { Readable } from 'node:stream';
 import type { TarSource } from '../../fs/tar.js';
 import { ExitCode, PaudeError } from '../../errors.js';
 import { prepareProxyState } from '../../policy/proxy-setup.js';
 import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { credentialFiles } from './credentials.js';
-import { isNotFound, kubeError, type CallSite, type KubeConnection } from './kube-client.js';
+import { isNotFound, kubeCall, kubeError, type CallSite, type KubeConnection } from './kube-client.js';
+import { attachTo, execIn, execTerminal, UNTAR, type ExecOutput } from './kube-exec.js';
 import { ANNOTATIONS, LABELS } from './labels.js';
 import { sessionObjects, type KubeSessionOptions } from './manifests.js';
 import { AGENT_CONTAINER, CONTROL_DIR, FILES_CONTAINER } from './pod-layout.js';
 
 /** How long a pod may stay Pending (scheduling, pulling) before the start is given up. */
 const PENDING_TIMEOUT_MS = 180_000;
-
-/**
- * Unpacks stdin into "$1". The roots of volumes (an fsGroup PVC, an emptyDir) belong to root,
- * and GNU tar insists on setting the mode of "." even with --no-overwrite-dir: that one
- * refusal is not a failure; any other error is.
- */
-const UNTAR = [
-  'sh',
-  '-c',
-  'err=$(tar -x --no-overwrite-dir -f - -C "$1" 2>&1); rc=$?; [ -n "$err" ] && printf "%s\\n" "$err" >&2; ' +
-    'if [ "$rc" -ne 0 ] && ! printf "%s\\n" "$err" | grep -v -e "^tar: \\./*: Cannot \\(change mode\\|utime\\|change ownership\\)" -e "^tar: Exiting with failure status" | grep -q .; then rc=0; fi; exit "$rc"',
-  'sh',
-];
 
 export interface KubeBackendOptions extends Omit<KubeSessionOptions, 'namespace'> {
   /** How long to wait for pods to run (tests shorten it). */
@@ -62,12 +49,8 @@ export class KubernetesBackend implements SessionBackend {
     return this.conn.namespace;
   }
 
-  private async call<T>(at: CallSite, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw kubeError(this.conn, error, at);
-    }
+  private call<T>(at: CallSite, fn: () => Promise<T>): Promise<T> {
+    return kubeCall(this.conn, at, fn);
   }
 
   async create(spec: SessionSpec): Promise<void> {
@@ -133,31 +116,8 @@ export class KubernetesBackend implements SessionBackend {
   // --- exec plumbing -----------------------------------------------------------------------
 
   /** Runs a command in a container; stdin (if any) is sent and closed; output is collected. */
-  private async run(pod: string, container: string, command: string[], stdin?: Buffer | Readable): Promise<{ exitCode: number; stdout: Buffer; stderr: Buffer }> {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const collect = (into: Buffer[]): Writable =>
-      new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          into.push(Buffer.from(chunk));
-          cb();
-        },
-      });
-    const stdout = collect(out);
-    const stderr = collect(err);
-    const exec = new this.conn.k8s.Exec(this.conn.config);
-    let status: K8s.V1Status | undefined;
-    const input = stdin === undefined ? null : Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
-    const ws = await this.call({ verb: 'create', resource: 'pods/exec', name: pod }, () =>
-      exec.exec(this.conn.namespace, pod, container, command, stdout, stderr, input, false, (s) => {
-        status = s;
-      }),
-    );
-    await new Promise<void>((resolve) => {
-      ws.on('close', () => resolve());
-      ws.on('error', () => resolve());
-    });
-    return { exitCode: exitCodeOf(status), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+  private run(pod: string, container: string, command: string[], stdin?: Buffer | Readable): Promise<ExecOutput> {
+    return execIn(this.conn, pod, container, command, stdin);
   }
 
   async copyIntoAgent(id: string, directory: string, archive: TarSource): Promise<void> {
@@ -182,20 +142,8 @@ export class KubernetesBackend implements SessionBackend {
     return Readable.from([r.stdout]);
   }
 
-  async attachAgent(id: string): Promise<AgentIo> {
-    const output = new PassThrough();
-    const errors = new PassThrough();
-    const input = new PassThrough();
-    const attach = new this.conn.k8s.Attach(this.conn.config);
-    const ws = await this.call({ verb: 'create', resource: 'pods/attach', name: id }, () => attach.attach(this.conn.namespace, id, AGENT_CONTAINER, output, errors, input, false));
-    const ended = new Promise<void>((resolve) => {
-      ws.on('close', () => {
-        output.end();
-        errors.end();
-        resolve();
-      });
-    });
-    return { input, output, errors, resize: () => Promise.resolve(), ended };
+  attachAgent(id: string): Promise<AgentIo> {
+    return attachTo(this.conn, id, AGENT_CONTAINER);
   }
 
   async startAgent(id: string): Promise<void> {
@@ -234,7 +182,7 @@ export class KubernetesBackend implements SessionBackend {
   }
 
   async exec(id: string, command: string[]): Promise<ExecResult> {
-    let r: Awaited<ReturnType<KubernetesBackend['run']>>;
+    let r: ExecOutput;
     try {
       r = await this.run(id, AGENT_CONTAINER, command);
     } catch (error) {
@@ -255,31 +203,8 @@ export class KubernetesBackend implements SessionBackend {
     if (r.exitCode !== 0) throw new Error(`copying into the proxy of ${id} failed (tar exit ${r.exitCode}): ${r.stderr.toString().trim()}`);
   }
 
-  async openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env: Record<string, string> = {}): Promise<AgentTerminal> {
-    const output = new PassThrough();
-    const input = new PassThrough();
-    const exec = new this.conn.k8s.Exec(this.conn.config);
-    let status: K8s.V1Status | undefined;
-    const withEnv = Object.keys(env).length ? ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command] : command;
-    const ws = await this.call({ verb: 'create', resource: 'pods/exec', name: id }, () =>
-      exec.exec(this.conn.namespace, id, AGENT_CONTAINER, withEnv, output, null, input, true, (s) => {
-        status = s;
-      }),
-    );
-    const resize = (rows: number, cols: number): Promise<void> => {
-      // Channel 4 of the exec protocol takes the terminal's size as JSON.
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: cols, Height: rows }))]));
-      return Promise.resolve();
-    };
-    await resize(size.rows, size.cols);
-    const ended = new Promise<void>((resolve) => {
-      ws.on('close', () => {
-        output.end();
-        resolve();
-      });
-      ws.on('error', () => resolve());
-    });
-    return { input, output, resize, ended, exitCode: async () => (await ended, exitCodeOf(status)) };
+  openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env: Record<string, string> = {}): Promise<AgentTerminal> {
+    return execTerminal(this.conn, id, AGENT_CONTAINER, command, size, env);
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
@@ -393,12 +318,3 @@ export function parseKubeEndpoint(endpoint: string): { context: string; namespac
 }
 
 const kubeStartError = (message: string): PaudeError => new PaudeError(message, ExitCode.engine);
-
-/** The exit code an exec's status (channel 3) reports: Success is 0; NonZeroExitCode carries it. */
-export function exitCodeOf(status: K8s.V1Status | undefined): number {
-  if (!status) return 255;
-  if (status.status === 'Success') return 0;
-  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-  const code = Number(cause?.message);
-  return Number.isInteger(code) ? code : 255;
-}

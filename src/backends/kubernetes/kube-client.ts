@@ -108,6 +108,15 @@ export function kubeError(conn: Pick<KubeConnection, 'server' | 'context' | 'nam
   }
 }
 
+/** An API call whose failure becomes kubeError's sentence for it. */
+export async function kubeCall<T>(conn: Pick<KubeConnection, 'server' | 'context' | 'namespace'>, at: CallSite, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw kubeError(conn, error, at);
+  }
+}
+
 /** ECONNREFUSED, ENOTFOUND, ETIMEDOUT... from an error or its causes (fetch wraps them). */
 function systemCode(error: unknown): string | undefined {
   let e: unknown = error;
