@@ -13,7 +13,10 @@ import { hookSpoolOf, recordQuarantined, settleSession } from '../audit/audit-se
 import { loadConfig } from '../config/load-config.js';
 import { faultPoint } from '../faults.js';
 import { claimOwner, releaseOwner } from '../sessions/owner.js';
-import type { SessionService, SessionView } from '../sessions/session-service.js';
+import type { SessionService, SessionStatus, SessionView } from '../sessions/session-service.js';
+import { rm } from 'node:fs/promises';
+import { ExitCode, PaudeError } from '../errors.js';
+import { removeStrayWrites } from '../fs/stray-writes.js';
 import { sessionDir } from '../sessions/session-record.js';
 
 export interface EndDeps {
@@ -23,7 +26,7 @@ export interface EndDeps {
 }
 
 /** Statuses in which a session's command may still run. */
-export const LIVE_STATUSES: ReadonlySet<string> = new Set(['running', 'attached', 'detached', 'degraded', 'starting']);
+export const LIVE_STATUSES: ReadonlySet<SessionStatus> = new Set<SessionStatus>(['running', 'attached', 'detached', 'degraded', 'starting']);
 
 /** Stops a session (SIGHUP, then SIGKILL after `graceSeconds`), keeping its state; returns what was quarantined. */
 export function stopSession(deps: EndDeps, view: SessionView, graceSeconds = 5): Promise<string[]> {
@@ -68,6 +71,36 @@ export async function collectSession(deps: EndDeps, view: SessionView): Promise<
   await settle(deps, view, 'removed by gc');
   faultPoint('gc.settled');
   await deps.service.remove(view);
+}
+
+export interface Garbage {
+  /** Sessions in error (and stopped ones when asked), with why each is garbage. */
+  sessions: Array<{ id: string; why: string }>;
+  /** Session directories no engine has a session for. */
+  directories: string[];
+  /** Engines that did not answer: their sessions' leftovers are kept until they do. */
+  unreachable: string[];
+}
+
+/**
+ * `paude gc`: sessions in error (and stopped ones with `stopped`), and session directories no
+ * engine knows; each recorded, then removed, unless `deps` is absent (a dry run). Nothing that
+ * answered is one sentence: nothing can be told garbage from a live session then.
+ */
+export async function collectGarbage(service: SessionService, deps: EndDeps | undefined, options: { stopped?: boolean }): Promise<Garbage> {
+  const { sessions, directories, unreachable, reached } = await service.garbage({ stopped: options.stopped });
+  if (reached === 0 && unreachable[0]) throw new PaudeError(unreachable[0], ExitCode.engine);
+  const out: Garbage = { sessions: [], directories, unreachable };
+  for (const s of sessions) {
+    if (deps) await collectSession(deps, s);
+    out.sessions.push({ id: s.id, why: s.status === 'stopped' ? `stopped${s.detail ? `, ${s.detail}` : ''}` : (s.detail ?? 'in error') });
+  }
+  if (deps) {
+    for (const dir of directories) await rm(dir, { recursive: true, force: true });
+    // Half-done writes of paude processes that were killed (never read; not worth a line).
+    await removeStrayWrites(service.paths.dataDir);
+  }
+  return out;
 }
 
 /** The paths that never come back from a remote session (protected, isolated, .claude), per its project's configuration. */

@@ -1,22 +1,15 @@
-/** paude attach / stop / rm / gc, and the hidden _keeper a detached session runs on the host. */
-import { BackendRegistry } from '../../backends/registry.js';
+/** paude attach / stop / rm / gc / sync and the hidden _keeper: input in, text out; the use cases are in app/. */
 import { findProject, resolvePaths } from '../../config/paths.js';
-import { ExitCode, PaudeError, UsageError } from '../../errors.js';
-import { keepSession } from '../../sessions/keeper.js';
+import { PaudeError, UsageError, quote } from '../../errors.js';
 import { quickView, type SessionService, type SessionView } from '../../sessions/session-service.js';
-import { readSessionRecord, sessionDir } from '../../sessions/session-record.js';
 import { loadConfig } from '../../config/load-config.js';
-import { flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, settleSession } from '../../audit/audit-service.js';
-import { SessionHost } from '../../sessions/session-host.js';
-import { otelEnvironment } from '../../telemetry/otel-env.js';
-import { join } from 'node:path';
+import { flushSinks, openAuditLog } from '../../audit/audit-service.js';
 import type { CliContext } from '../program.js';
 import { sessionService } from './sessions.js';
 import { attachSession } from '../../app/attach-session.js';
-import { collectSession, LIVE_STATUSES, removeSession, stopSession, syncSkipFor, type EndDeps } from '../../app/session-end.js';
-import { liveOwner } from '../../sessions/owner.js';
-import { removeStrayWrites } from '../../fs/stray-writes.js';
-import { quote } from '../../errors.js';
+import { keepDetachedSession } from '../../app/keep-session.js';
+import { syncSession } from '../../app/sync-session.js';
+import { collectGarbage, LIVE_STATUSES, removeSession, stopSession, type EndDeps } from '../../app/session-end.js';
 
 const short = (id: string): string => id.slice('paude-'.length);
 
@@ -90,61 +83,20 @@ async function endDeps(ctx: CliContext, service: SessionService): Promise<EndDep
 
 export async function gc(ctx: CliContext, opts: { stopped?: boolean; dryRun?: boolean }): Promise<void> {
   const service = await sessionService(ctx);
-  const { sessions, directories, unreachable, reached } = await service.garbage({ stopped: opts.stopped });
-  // Nothing answered: nothing can be told garbage from a live session.
-  if (reached === 0 && unreachable[0]) throw new PaudeError(unreachable[0], ExitCode.engine);
-  for (const u of unreachable) ctx.stderr.write(`paude: warning: ${u}; its leftovers are kept until it answers\n`);
-  const verb = opts.dryRun ? 'would remove' : 'removed';
   const deps = opts.dryRun ? undefined : await endDeps(ctx, service);
-  for (const s of sessions) {
-    if (deps) await collectSession(deps, s);
-    ctx.stdout.write(`${verb} ${s.id} (${s.status === 'stopped' ? `stopped${s.detail ? `, ${s.detail}` : ''}` : s.detail ?? 'in error'})\n`);
-  }
-  for (const dir of directories) {
-    if (!opts.dryRun) await import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true }));
-    ctx.stdout.write(`${verb} ${dir} (metadata of a session that no engine has)\n`);
-  }
-  // Half-done writes of paude processes that were killed (never read; not worth a line).
-  if (!opts.dryRun) await removeStrayWrites(service.paths.dataDir);
-  if (sessions.length + directories.length === 0) ctx.stdout.write('nothing to remove\n');
+  const found = await collectGarbage(service, deps, { stopped: opts.stopped === true });
+  for (const u of found.unreachable) ctx.stderr.write(`paude: warning: ${u}; its leftovers are kept until it answers\n`);
+  const verb = opts.dryRun ? 'would remove' : 'removed';
+  for (const s of found.sessions) ctx.stdout.write(`${verb} ${s.id} (${s.why})\n`);
+  for (const dir of found.directories) ctx.stdout.write(`${verb} ${dir} (metadata of a session that no engine has)\n`);
+  if (found.sessions.length + found.directories.length === 0) ctx.stdout.write('nothing to remove\n');
   await flushSinks(deps?.audit);
 }
 
-/** `paude _keeper ID`: started by paude for a detached session (see sessions/keeper.ts). */
+/** `paude _keeper ID`: started by paude for a detached session (see app/keep-session.ts). */
 export async function keeper(ctx: CliContext, id: string): Promise<void> {
   const resolved = await loadConfig({ cwd: ctx.cwd, env: ctx.env, trust: 'ignore' });
-  const record = await readSessionRecord(resolved.paths.sessionsDir, id);
-  if (!record) throw new PaudeError(`no record of session ${id}`);
-  const backend = await new BackendRegistry({ config: resolved.config.backend, env: ctx.env }).connect(record.endpoint, record.backend);
-  const audit = openAuditLog(resolved);
-  const dir = sessionDir(resolved.paths.sessionsDir, id);
-  // A local session's telemetry relay lives here while the session is detached.
-  const forward = otelEnvironment(resolved.config, ctx.env, { id, workspace: record.projectRoot, backend: record.backend, networkMode: record.policy.mode }, true).forward;
-  const report = (line: string): boolean => ctx.stderr.write(`${new Date().toISOString()} paude: ${line}\n`);
-  const host = new SessionHost(
-    { id, backend, sessionDir: dir, dataDir: resolved.paths.dataDir, projectRoot: record.projectRoot, watched: record.watched ?? [], ...(record.gitModules ? { gitModules: record.gitModules } : {}) },
-    {
-      audit,
-      unwatched: [...resolved.config.isolate, '.claude'],
-      relay: { ...(forward ? { forward } : {}), spoolDir: join(resolved.paths.dataDir, 'otlp-spool') },
-      reapClients: true,
-      report,
-      onProxyRestart: (restarts, error) => recordProxyRestart(audit, id, restarts, error),
-    },
-  );
-  // The session's requests and its end go to the audit log when its command ends; a paude
-  // stop/rm that is ending the session records its end itself (app/session-end.ts).
-  await keepSession(host, backend, record, dir, async (code) => {
-    if ((await liveOwner(dir, 'stopper')) !== undefined) return;
-    await settleSession(audit, resolved.paths, id, { exitCode: code, startedAt: record.startedAt, how: code === 124 ? 'idle timeout' : 'exited' }, hookSpoolOf(backend, id));
-  });
-  // What its guard moved at the very end (after the settling above).
-  await recordQuarantined(audit, resolved.paths, id).catch(() => undefined);
-  await flushSinks(audit, 10_000);
-}
-
-function syncSkip(ctx: CliContext, root: string): Promise<string[]> {
-  return syncSkipFor(root, ctx.env, ctx.cwd);
+  await keepDetachedSession(resolved, id, ctx.env, (line) => ctx.stderr.write(`${new Date().toISOString()} paude: ${line}\n`));
 }
 
 /** paude sync [SESSION] [--push] [--dry-run]: a remote session's workspace and this host's. */
@@ -152,31 +104,5 @@ export async function sync(ctx: CliContext, ref: string | undefined, opts: { pus
   if ((opts.push || opts.up) && opts.down) throw new UsageError('--down and --up (--push) go opposite ways: give one');
   const service = await sessionService(ctx);
   const view = await choose(service, ctx, ref);
-  const backend = view.backendHandle;
-  if (!backend) throw new PaudeError(`${view.id} is on ${view.endpoint}, which does not answer; start that engine and try again`);
-  if (!backend.remote) {
-    ctx.stdout.write(`${view.id} works on ${view.workspace ?? 'the workspace'} directly (a local engine mounts it): there is nothing to sync\n`);
-    return;
-  }
-  const root = view.record?.projectRoot;
-  if (!root) throw new PaudeError(`${view.id} has no record of its workspace; it cannot be synced`);
-  const up = opts.push === true || opts.up === true;
-  if (opts.git) {
-    if (opts.dryRun) throw new UsageError('--dry-run is for the file sync; --git only adds branches, it never overwrites');
-    const { gitPull, gitPush } = await import('../../sync/git-sync.js');
-    const info = await backend.exec(view.id, ['id', '-u']).catch(() => undefined);
-    const uid = Number(info?.stdout.trim() ?? '1000');
-    const report = up ? await gitPush(backend, view.id, root, { uid, gid: uid }) : await gitPull(backend, view.id, root);
-    ctx.stdout.write(report.updated.length ? `${report.updated.map((u) => `  ${u}`).join('\n')}\n` : `nothing new ${up ? 'to send' : 'from the session'}\n`);
-    if (!up && report.updated.length) ctx.stdout.write(`paude: the session's branches are under paude/${view.id}/ (git log paude/${view.id}/<branch>; merge what you want)\n`);
-    return;
-  }
-  const { pullWorkspace, pushWorkspace } = await import('../../sync/session-sync.js');
-  const dir = sessionDir(service.paths.sessionsDir, view.id);
-  const skip = await syncSkip(ctx, root);
-  if (up) {
-    const info = await backend.exec(view.id, ['id', '-u']).catch(() => undefined);
-    const uid = Number(info?.stdout.trim() ?? '1000');
-    await pushWorkspace(backend, view.id, root, dir, skip, { uid, gid: uid }, ctx.stdout, { dryRun: opts.dryRun });
-  } else await pullWorkspace(backend, view.id, root, dir, service.paths.dataDir, skip, ctx.stdout, { dryRun: opts.dryRun });
+  await syncSession({ paths: service.paths, env: ctx.env, cwd: ctx.cwd }, view, { up: opts.push === true || opts.up === true, git: opts.git === true, dryRun: opts.dryRun === true }, ctx.stdout);
 }
