@@ -1,16 +1,19 @@
 /**
- * The command tree. Each command lives in commands/ and is imported only when it runs.
+ * The command tree: `paude` itself (a session), the families of commands registered by
+ * config-commands.ts, policy-commands.ts and session-commands.ts (in this order, which is the
+ * help's), then ui, doctor and trust. Each command lives in commands/ and is imported only when
+ * it runs.
  * Exit codes: see docs/CLI.md (0 ok, 1 failure, 2 usage, 3 config, 4 untrusted config, 5 engine).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ExitCode, PaudeError, UsageError } from '../errors.js';
 import { didYouMean } from '../config/did-you-mean.js';
-import { BACKEND_TYPES } from '../config/schema.js';
 import { packageVersion } from './package-version.js';
-import { collect, type ConfigFlags } from './flags.js';
 import { takeRegistryWarnings } from '../policy/registry-warnings.js';
 import type { RunFlags } from './commands/run.js';
-import type { ScopeFlags } from './commands/policy.js';
+import { addConfigFlags, registerConfigCommands } from './config-commands.js';
+import { registerPolicyCommands } from './policy-commands.js';
+import { registerSessionCommands } from './session-commands.js';
 
 export interface CliContext {
   cwd: string;
@@ -18,15 +21,6 @@ export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-}
-
-function addConfigFlags(cmd: Command): Command {
-  return cmd
-    .option('--network-allow <entry>', 'also allow this host for this session (repeatable)', collect<string>, [])
-    .option('--allow-network', 'turn network filtering off (open mode); use with care')
-    .addOption(new Option('--backend <type>', 'where sessions run').choices(BACKEND_TYPES))
-    .option('--context <name>', 'kubeconfig context for the kubernetes backend (default: the current one)')
-    .option('--namespace <name>', 'namespace for the kubernetes backend');
 }
 
 export function buildProgram(ctx: CliContext): Command {
@@ -57,162 +51,9 @@ export function buildProgram(ctx: CliContext): Command {
     process.exitCode = await run(ctx, args, opts);
   });
 
-  const config = program.command('config').description('show, validate and locate configuration');
-  config.copyInheritedSettings(program);
-
-  addConfigFlags(
-    config
-      .command('show')
-      .description('print the effective configuration and where each value comes from')
-      .option('--json', 'machine-readable output'),
-  ).action(async (opts: ConfigFlags & { json?: boolean }) => {
-    const { configShow } = await import('./commands/config-show.js');
-    await configShow(ctx, opts);
-  });
-
-  config
-    .command('validate')
-    .description('check config files (the global and project files, or FILE) and report the first problem')
-    .argument('[file]', 'a paude.json or devcontainer.json to check')
-    .action(async (file: string | undefined) => {
-      const { configValidate } = await import('./commands/config-validate.js');
-      await configValidate(ctx, file);
-    });
-
-  config
-    .command('path')
-    .description('print where paude looks for configuration and keeps its data')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
-      const { configPath } = await import('./commands/config-path.js');
-      configPath(ctx, opts);
-    });
-
-  const scoped = (cmd: Command): Command =>
-    cmd
-      .option('--session <id>', 'the session (id or unique prefix; default: the only one running here)')
-      .option('--project', "for every session of this project (stored in paude's data dir, never in the repository)")
-      .option('--global', 'for every session (stored in your global paude.json)');
-  scoped(program.command('allow').description('allow a host, for this session by default').argument('<host>', 'an allowlist entry: host, *.host, .host, host:port, ip:ADDRESS, @group'))
-    .option('--once', 'only answer the requests to it that are waiting now')
-    .action(async (host: string, opts: ScopeFlags) => {
-      const { changePolicy } = await import('./commands/policy.js');
-      await changePolicy(ctx, 'allow', host, opts);
-    });
-  scoped(program.command('deny').description('deny a host (the denylist beats the allowlist), for this session by default').argument('<host>', 'an entry in the same grammar'))
-    .option('--once', 'only refuse the requests to it that are waiting now')
-    .action(async (host: string, opts: ScopeFlags) => {
-      const { changePolicy } = await import('./commands/policy.js');
-      await changePolicy(ctx, 'deny', host, opts);
-    });
-  program
-    .command('blocked')
-    .description('hosts the proxy refused, with counts and when last')
-    .argument('[session]', 'one session (default: all running)')
-    .option('--json', 'machine-readable output')
-    .action(async (session: string | undefined, opts: { json?: boolean }) => {
-      const { blocked } = await import('./commands/policy.js');
-      await blocked(ctx, session, opts);
-    });
-  program
-    .command('approvals')
-    .description('requests held in ask mode, waiting for a decision')
-    .option('--json', 'machine-readable output')
-    .option('--watch', 'stay and report new held requests (requests are held only while someone watches)')
-    .action(async (opts: { json?: boolean; watch?: boolean }) => {
-      const { approvals } = await import('./commands/policy.js');
-      await approvals(ctx, opts);
-    });
-  program
-    .command('approve')
-    .description('answer a held request')
-    .argument('<id>', 'the request id shown by paude approvals')
-    .option('--scope <scope>', 'once, session, project or global', 'once')
-    .option('--deny', 'refuse it instead')
-    .action(async (id: string, opts: { scope?: string; deny?: boolean }) => {
-      const { approve } = await import('./commands/policy.js');
-      await approve(ctx, id, opts);
-    });
-
-  program
-    .command('sessions')
-    .description('the sessions on every engine that answers: status, backend, age, workspace, network mode, blocked requests, tokens')
-    .option('--json', 'machine-readable output')
-    .option('-a, --all', 'also the stopped sessions')
-    .action(async (opts: { json?: boolean; all?: boolean }) => {
-      const { sessions } = await import('./commands/sessions.js');
-      await sessions(ctx, opts);
-    });
-  program
-    .command('attach')
-    .description("connect this terminal to a session (default: the only one running here); the detach key (sessions.detachKeys, default ctrl-]) leaves it running")
-    .argument('[session]', 'session id or unique prefix')
-    .action(async (session: string | undefined) => {
-      const { attach } = await import('./commands/lifecycle.js');
-      process.exitCode = await attach(ctx, session);
-    });
-  program
-    .command('stop')
-    .description('stop sessions (their command gets SIGHUP); their state is kept until paude rm')
-    .argument('[sessions...]', 'session ids or unique prefixes (default: the only one running here)')
-    .option('--rm', 'remove them too')
-    .option('-t, --time <seconds>', 'how long to wait before killing the command', '5')
-    .action(async (refs: string[], opts: { rm?: boolean; time?: string }) => {
-      const { stop } = await import('./commands/lifecycle.js');
-      await stop(ctx, refs, opts);
-    });
-  program
-    .command('rm')
-    .description("remove stopped sessions: containers, volumes and paude's metadata")
-    .argument('<sessions...>', 'session ids or unique prefixes')
-    .option('-f, --force', 'stop and remove running ones too')
-    .option('--discard', "a remote session's workspace changes are not brought back first")
-    .action(async (refs: string[], opts: { force?: boolean; discard?: boolean }) => {
-      const { remove } = await import('./commands/lifecycle.js');
-      await remove(ctx, refs, opts);
-    });
-  program
-    .command('sync')
-    .description("bring a remote session's workspace changes to this host (or, with --push, this host's to the session); changes on both sides are conflicts, never overwritten")
-    .argument('[session]', 'session id or unique prefix (default: the only one running here)')
-    .option('--push', "send this host's changes to the session instead")
-    .option('--up', 'the same as --push')
-    .option('--down', 'from the session to this host (the default)')
-    .option('--git', "exchange commits instead of files: the session's branches arrive as paude/<id>/<branch>; with --up this host's branch arrives there as host/<branch>")
-    .option('-n, --dry-run', 'only say what would change')
-    .action(async (session: string | undefined, opts: { push?: boolean; up?: boolean; down?: boolean; git?: boolean; dryRun?: boolean }) => {
-      const { sync } = await import('./commands/lifecycle.js');
-      await sync(ctx, session, opts);
-    });
-  program
-    .command('gc')
-    .description('remove what crashes left: interrupted starts, orphaned proxies and volumes, stale metadata')
-    .option('--stopped', 'also remove stopped sessions')
-    .option('-n, --dry-run', 'only say what would be removed')
-    .action(async (opts: { stopped?: boolean; dryRun?: boolean }) => {
-      const { gc } = await import('./commands/lifecycle.js');
-      await gc(ctx, opts);
-    });
-  program
-    .command('_keeper', { hidden: true })
-    .argument('<session>')
-    .action(async (id: string) => {
-      const { keeper } = await import('./commands/lifecycle.js');
-      await keeper(ctx, id);
-    });
-
-  program
-    .command('audit')
-    .description("the sessions' stories: starts and ends, policy changes and approvals (who, scope, from where), the proxy's requests, the agent's commands (as its hooks report them), file changes")
-    .argument('[session]', 'one session (id or unique prefix)')
-    .option('--since <when>', 'only events since then: 30s, 15m, 2h, 7d, or a date/time')
-    .option('--event <type>', 'only these events (repeatable or comma separated): session.start, session.end, policy.change, approval, network', collect<string>, [])
-    .option('-f, --follow', 'stay and print new events as they come')
-    .option('--json', 'one JSON object per line')
-    .action(async (session: string | undefined, opts: { since?: string; event?: string[]; follow?: boolean; json?: boolean }) => {
-      const { audit } = await import('./commands/audit.js');
-      await audit(ctx, session, opts);
-    });
+  registerConfigCommands(program, ctx);
+  registerPolicyCommands(program, ctx);
+  registerSessionCommands(program, ctx);
 
   program
     .command('ui')
