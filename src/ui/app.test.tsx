@@ -149,6 +149,38 @@ describe('dashboard', () => {
   });
 });
 
+describe('dashboard keys as the user bound them', () => {
+  let app: Rendered | undefined;
+  afterEach(() => app?.unmount());
+
+  it('shows a remapped key in the hints and in help, and the new key does the thing', async () => {
+    app = renderApp({ keys: { approveSession: 'z', attach: 'l', quit: 'Q' } });
+    app.store.getState().setApprovals([{ session: 'paude-aaaaaa', id: '1-2-3', host: 'packages.example.test', port: 443, method: 'CONNECT', since: Date.now() }]);
+    await app.press('');
+    expect(app.frame()).toContain('o once · z session · P project · G global · d deny');
+    expect(app.frame()).not.toContain('s session');
+    expect(app.frame()).toMatch(/↑↓ select {2}l attach {2}n new/);
+    expect(app.frame()).toContain('? help  Q quit');
+    await app.press('s');
+    expect(app.calls('decide')).toEqual([]);
+    await app.press('z');
+    expect(app.calls('decide')).toEqual([[expect.objectContaining({ host: 'packages.example.test' }), 'session']]);
+    await app.press('j');
+    await app.press('l');
+    expect(app.onAttach).toHaveBeenCalledWith('paude-aaaaaa');
+    await app.press('?');
+    expect(app.frame()).toMatch(/z\s+approve it for the session/);
+    expect(app.frame()).toMatch(/l\s+attach to the selected session/);
+    expect(app.frame()).toContain('? closes');
+  });
+
+  it('leaves out the hint of a command the user unbound', () => {
+    app = renderApp({ keys: { stop: [] } });
+    expect(app.frame()).toMatch(/O sort {2}R remove/);
+    expect(app.frame()).not.toContain('S stop');
+  });
+});
+
 describe('dashboard store and keys', () => {
   it('keeps the feed bounded however many events arrive', () => {
     const store = createDashboardStore();

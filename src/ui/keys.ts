@@ -1,7 +1,8 @@
 /**
  * Key bindings are data: commands with ids, a default table, and the user's overrides from
  * paude.json (`ui.keys`: command id -> key or keys), checked here so that a typo is one clear
- * sentence at start rather than a key that silently does nothing.
+ * sentence at start rather than a key that silently does nothing. The hints on screen are made
+ * from the same table (keysOf, hint), so a key the user moved shows where it went.
  */
 import { ConfigError } from '../errors.js';
 
@@ -91,4 +92,32 @@ export function keyName(input: string, key: { upArrow?: boolean; downArrow?: boo
   if (key.backspace || key.delete) return 'backspace';
   if (key.ctrl) return `ctrl-${input}`;
   return input;
+}
+
+/** The keys bound to a command, in the order they were given (empty: the user unbound it). */
+export function keysOf(table: KeyTable, id: CommandId): string[] {
+  const keys: string[] = [];
+  for (const [key, command] of table) if (command === id) keys.push(key);
+  return keys;
+}
+
+const SHOWN: Record<string, string> = { up: '↑', down: '↓', left: '←', right: '→', return: 'enter' };
+
+/** A key as the screen writes it: "enter", "↑", "ctrl-c", "P". */
+export function keyLabel(key: string): string {
+  return SHOWN[key] ?? key;
+}
+
+/** "<key> <what>" for the command's first key; empty when it has none. */
+export function hint(table: KeyTable, id: CommandId, what: string): string {
+  const key = keysOf(table, id)[0];
+  return key === undefined ? '' : `${keyLabel(key)} ${what}`;
+}
+
+/** Hints joined by a separator, those of unbound commands left out. */
+export function hints(table: KeyTable, list: ReadonlyArray<readonly [CommandId, string]>, separator = '  '): string {
+  return list
+    .map(([id, what]) => hint(table, id, what))
+    .filter((h) => h !== '')
+    .join(separator);
 }

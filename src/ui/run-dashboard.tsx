@@ -1,12 +1,13 @@
 /**
  * `paude ui`: the dashboard in the alternate screen until q. Attaching hands the terminal to the
- * session: the dashboard is unmounted (so nothing of it writes to the terminal), the preview is
- * closed, the session gets raw keys until its detach key; then the dashboard comes back, drawn
- * at the terminal's current size, with the store (selection, feed) as it was.
+ * session: the dashboard is unmounted (so nothing of it writes to the terminal), its watchers
+ * stop (hand-over.ts), the session gets raw keys until its detach key; then the dashboard comes
+ * back, drawn at the terminal's current size, with the store (selection, feed) as it was.
  */
 import { render } from 'ink';
 import type { ResolvedConfig } from '../config/load-config.js';
 import { App } from './app.js';
+import { attachFromDashboard } from './hand-over.js';
 import { startController } from './controller.js';
 import { keyTable } from './keys.js';
 import { liveServices } from './live-services.js';
@@ -51,25 +52,9 @@ export async function runDashboard(o: DashboardOptions): Promise<number> {
       );
       await app.waitUntilExit();
       if (!attachTo) break;
-      await controller.suspend();
       o.stdout.write('\x1b[H\x1b[2J');
-      // Held requests keep coming while attached: the session's screen says so (tmux's message
-      // line) instead of the dashboard taking the keyboard back.
-      const session = attachTo;
-      const told = new Set(store.getState().approvals.map((h) => `${h.session}/${h.id}`));
-      const unwatch = store.subscribe((now) => {
-        for (const h of now.approvals) {
-          const key = `${h.session}/${h.id}`;
-          if (told.has(key)) continue;
-          told.add(key);
-          void services.notify(session, `paude: ${h.method} ${h.host}:${h.port} from ${h.session} is waiting for approval - ${o.resolved.config.sessions.detachKeys} to answer`);
-        }
-      });
-      const line = await services.attach(attachTo).catch((error: unknown) => `error: ${(error as Error).message}`);
-      unwatch();
-      store.getState().say(line);
+      await attachFromDashboard(attachTo, { controller, services, store });
       o.stdout.write('\x1b[?1049h\x1b[H\x1b[2J');
-      controller.resume();
     }
   } finally {
     await controller.stop();

@@ -1,16 +1,60 @@
 /**
  * What the dashboard asks of paude's core, in the dashboard's terms. The live implementation
- * (live-services.ts) is the same session, policy and approval services the CLI uses; component
- * tests pass a fake.
+ * (live-services.ts, over live/) is the same session, policy and approval services the CLI uses;
+ * component tests pass a fake.
  */
-import type { FeedEvent, HeldApproval, PolicyLine, Scope, SessionRow } from './store.js';
+import type { SessionStatus } from '../sessions/session-service.js';
+
+export interface SessionRow {
+  id: string;
+  status: SessionStatus;
+  /** How it stopped or why it is in error, when known (the list shows it with "stopped"). */
+  detail?: string;
+  backend: string;
+  workspace?: string;
+  started?: string;
+  network?: string;
+  blocked: number;
+  /** Whether it runs in tmux (can be attached and previewed). */
+  attachable: boolean;
+  /** From the agent's telemetry (paude's relay), when any arrived. */
+  tokens?: { input: number; output: number; cacheRead: number; cacheCreation: number; costUsd: number };
+}
+
+export interface FeedEvent {
+  key: string;
+  time: number;
+  session: string;
+  host: string;
+  port: number;
+  method: string;
+  decision: 'allow' | 'deny' | 'pending';
+  rule: string;
+}
+
+export interface HeldApproval {
+  session: string;
+  id: string;
+  host: string;
+  port: number;
+  method: string;
+  since: number;
+}
+
+export interface PolicyLine {
+  effect: 'allow' | 'deny';
+  text: string;
+  source: string;
+}
+
+export type Scope = 'once' | 'session' | 'project' | 'global';
 
 export interface DashboardServices {
   /** Sessions now, and a note when an engine did not answer. */
   listSessions(): Promise<{ rows: SessionRow[]; note?: string }>;
   /** Calls back with new proxy events of the given sessions; returns the stop. */
   followEvents(sessions: () => readonly string[], onEvents: (events: FeedEvent[]) => void): () => void;
-  /** Held requests of the given sessions (the dashboard is a watcher: requests are held while it runs). */
+  /** Held requests of the given sessions (the dashboard is a watcher: requests are held while it follows). */
   followApprovals(sessions: () => readonly string[], onChange: (held: HeldApproval[]) => void): () => void;
   decide(held: HeldApproval, scope: Scope | 'deny'): Promise<string>;
   policy(session: string): Promise<PolicyLine[]>;

@@ -1,11 +1,14 @@
 /**
  * For component tests: the App with a fresh store, fake services that record what they were
- * asked, and ink-testing-library's fixed-width terminal (100 columns). Frames are plain text.
+ * asked, the user's key overrides (as ui.keys), and ink-testing-library's fixed-width terminal
+ * (100 columns). Frames are plain text. With `handOver`, enter goes through the runner's attach
+ * (the controller suspended around services.attach) instead of only being recorded.
  */
 import { render } from 'ink-testing-library';
 import { vi } from 'vitest';
 import { App } from './app.js';
 import { startController } from './controller.js';
+import { attachFromDashboard } from './hand-over.js';
 import { keyTable } from './keys.js';
 import type { DashboardServices } from './services.js';
 import { createDashboardStore, type DashboardStore, type HeldApproval, type Scope, type SessionRow } from './store.js';
@@ -58,14 +61,23 @@ export interface Rendered {
   unmount(): void;
 }
 
-export function renderApp(options: { services?: Partial<DashboardServices>; rows?: SessionRow[] } = {}): Rendered {
+export interface RenderOptions {
+  services?: Partial<DashboardServices>;
+  rows?: SessionRow[];
+  /** As ui.keys in paude.json. */
+  keys?: Record<string, string | string[]>;
+  listEveryMs?: number;
+  handOver?: boolean;
+}
+
+export function renderApp(options: RenderOptions = {}): Rendered {
   const store = createDashboardStore({ sessions: options.rows ?? ROWS });
   const services = fakeServices(options.services);
-  const onAttach = vi.fn();
-  const onQuit = vi.fn();
   // The real controller over the fake services: what the dashboard does with them is under test too.
-  const controller = startController(store, services, { listEveryMs: 60_000 });
-  const app = render(<App store={store} services={services} keys={keyTable()} onAttach={onAttach} onQuit={onQuit} refreshPolicy={() => controller.refreshPolicy()} />);
+  const controller = startController(store, services, { listEveryMs: options.listEveryMs ?? 60_000 });
+  const onAttach = vi.fn((session: string) => (options.handOver ? void attachFromDashboard(session, { controller, services, store }) : undefined));
+  const onQuit = vi.fn();
+  const app = render(<App store={store} services={services} keys={keyTable(options.keys)} onAttach={onAttach} onQuit={onQuit} refreshPolicy={() => controller.refreshPolicy()} />);
   return {
     store,
     services,
