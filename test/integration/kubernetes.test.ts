@@ -238,25 +238,36 @@ describeEngines('kubernetes backend', (engine) => {
     // Someone is there to ask: paude approvals --watch (its heartbeat reaches the proxy pod).
     const watcher = spawn(process.execPath, [PAUDE_BIN, 'approvals', '--watch', '--json'], { cwd: p.ws, env: { ...process.env, ...p.env } });
     let lines = '';
+    let said = '';
     watcher.stdout.on('data', (d: Buffer) => (lines += d.toString()));
+    watcher.stderr.on('data', (d: Buffer) => (said += d.toString()));
     try {
-      await new Promise((r) => setTimeout(r, 1500));
+      // It is present once it says so; its heartbeat then reaches the proxy pod with the keeper's
+      // next push. A request refused before that (403, nobody to ask) is made again.
+      await waitFor(() => Promise.resolve(said.includes('watching') ? true : undefined), 60_000);
       const kc = new k8s.KubeConfig();
       kc.loadFromFile(kubeconfig);
       let out = '';
-      const sink = new Writable({
-        write(chunk: Buffer, _e, cb) {
-          out += chunk.toString();
-          cb();
-        },
-      });
-      let done!: () => void;
-      const finished = new Promise<void>((r) => (done = r));
-      const ws = await new k8s.Exec(kc).exec(namespace, id, 'agent', ['curl', '-s', '-o', '/dev/null', '-w', 'HELD%{http_code}', '--max-time', '60', '-x', 'http://127.0.0.1:3128', `http://blocked.test:${up.port}/held`], sink, null, null, false, () => done());
-      ws.on('close', () => done());
-      const held = await waitFor(() => {
+      let finished: Promise<void> = Promise.resolve();
+      const request = async (): Promise<void> => {
+        out = '';
+        const sink = new Writable({
+          write(chunk: Buffer, _e, cb) {
+            out += chunk.toString();
+            cb();
+          },
+        });
+        let done!: () => void;
+        finished = new Promise<void>((r) => (done = r));
+        const ws = await new k8s.Exec(kc).exec(namespace, id, 'agent', ['curl', '-s', '-o', '/dev/null', '-w', 'HELD%{http_code}', '--max-time', '60', '-x', 'http://127.0.0.1:3128', `http://blocked.test:${up.port}/held`], sink, null, null, false, () => done());
+        ws.on('close', () => done());
+      };
+      await request();
+      const held = await waitFor(async () => {
         const line = lines.split('\n').find((l) => l.includes('blocked.test'));
-        return Promise.resolve(line ? (JSON.parse(line) as { id: string }).id : undefined);
+        if (line) return (JSON.parse(line) as { id: string }).id;
+        if (out === 'HELD403') await request();
+        return undefined;
       }, 60_000);
       const ok = await p.paude(['approve', held]);
       expect(ok.code, ok.stderr).toBe(0);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { ApprovalBroker, type HeldRequest } from '../../policy/approval-broker.js';
+import { watchHeldRequests } from '../../app/held-requests.js';
 import type { StoredScope } from '../../app/policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../../policy/policy-stores.js';
 import { isBlocked, type ProxyEvent } from '../../policy/proxy-event.js';
@@ -122,26 +123,23 @@ export async function approvals(ctx: CliContext, opts: { json?: boolean; watch?:
   }
   // --watch: be the one who is asked, until interrupted.
   if (records.length === 0) throw new UsageError('no session is running to watch');
-  const brokers = records.map((r) => new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id));
-  const leaves = await Promise.all(brokers.map((b) => b.present()));
   const seen = new Set<string>();
-  const stops = brokers.map((b) =>
-    b.watch((held) => {
-      for (const h of held) {
-        if (seen.has(h.id)) continue;
-        seen.add(h.id);
-        const line = { ...h, since: new Date(h.since).toISOString() };
-        ctx.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `waiting: ${h.id} ${h.session} ${h.method} ${h.host}:${h.port} (answer with: paude approve ${h.id} [--scope once|session|project|global] [--deny])\n`);
-      }
-    }),
-  );
+  const ids = records.map((r) => r.id);
+  const watch = watchHeldRequests(paths.sessionsDir, () => ids, (held) => {
+    for (const h of held) {
+      if (seen.has(h.id)) continue;
+      seen.add(h.id);
+      const line = { ...h, since: new Date(h.since).toISOString() };
+      ctx.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `waiting: ${h.id} ${h.session} ${h.method} ${h.host}:${h.port} (answer with: paude approve ${h.id} [--scope once|session|project|global] [--deny])\n`);
+    }
+  });
+  await watch.ready;
   ctx.stderr.write(`watching ${records.length} session${records.length > 1 ? 's' : ''} for held requests; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  stops.forEach((s) => s());
-  await Promise.all(leaves.map((l) => l()));
+  await watch.stop();
 }
 
 export async function approve(ctx: CliContext, id: string, opts: { scope?: string; deny?: boolean }): Promise<void> {
