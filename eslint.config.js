@@ -29,6 +29,15 @@ export default tseslint.config(
     },
   },
   {
+    // Small enough to read whole: a file says one thing, a function does one thing.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
+    rules: {
+      'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 100, skipBlankLines: false, skipComments: false }],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/ui/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', reactInCore] },
