@@ -17,7 +17,7 @@ import { sessionPoll } from './watchers/session-poll.js';
 
 export interface Controller {
   refreshPolicy(): Promise<void>;
-  /** Stops every watcher (before the terminal is handed to a session); resolves when all let go. */
+  /** Stops every watcher but the held-request watch (before the terminal is handed to a session); resolves when they let go. */
   suspend(): Promise<void>;
   /** Starts them again (the terminal is back). */
   resume(): void;
@@ -27,18 +27,20 @@ export interface Controller {
 export function startController(store: DashboardStore, services: DashboardServices, options: { listEveryMs?: number } = {}): Controller {
   const active = (): string[] => store.getState().sessions.flatMap((s) => (isActive(s.status) ? [s.id] : []));
   const policy = policyFollow(store, services);
-  const watchers = [sessionPoll(store, services, options.listEveryMs ?? 1000), eventFeed(store, services, active), heldFollow(store, services, active), previewFollow(store, services), policy];
+  const held = heldFollow(store, services, active);
+  const paused = [sessionPoll(store, services, options.listEveryMs ?? 1000), eventFeed(store, services, active), previewFollow(store, services), policy];
   let running = false;
   let stopped = false;
   const start = (): void => {
     if (running || stopped) return;
     running = true;
-    for (const w of watchers) w.start();
+    held.start();
+    for (const w of paused) w.start();
   };
   const pause = async (): Promise<void> => {
     if (!running) return;
     running = false;
-    await Promise.all(watchers.map((w) => w.stop()));
+    await Promise.all(paused.map((w) => w.stop()));
   };
   start();
   return {
@@ -47,7 +49,7 @@ export function startController(store: DashboardStore, services: DashboardServic
     resume: start,
     stop: async () => {
       stopped = true;
-      await pause();
+      await Promise.all([pause(), held.stop()]);
     },
   };
 }

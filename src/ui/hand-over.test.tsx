@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DashboardServices } from './services.js';
+import type { DashboardServices, HeldApproval } from './services.js';
 import { renderApp, type Rendered } from './test-render.js';
 
 /** Fake follows that count what is open: a subscription is open from its call until its stop. */
@@ -24,7 +24,7 @@ describe('attach from the dashboard (k9s: the dashboard pauses while the termina
   let app: Rendered | undefined;
   afterEach(() => app?.unmount());
 
-  it('stops listing, following events and held requests, the preview and the policy while attached, and starts them again after', async () => {
+  it('stops listing, following events, the preview and the policy while attached (the held-request watch goes on), and starts them again after', async () => {
     const events = counted();
     const approvals = counted();
     const previews = counted();
@@ -53,7 +53,8 @@ describe('attach from the dashboard (k9s: the dashboard pauses while the termina
     expect(app.calls('attach')).toEqual([['paude-aaaaaa']]);
     const listed = calls('listSessions');
     const policies = calls('policy');
-    expect({ events: events.open(), approvals: approvals.open(), previews: previews.open() }).toEqual({ events: 0, approvals: 0, previews: 0 });
+    // The held-request watch stays: it is what has the proxy hold a request for the user.
+    expect({ events: events.open(), approvals: approvals.open(), previews: previews.open() }).toEqual({ events: 0, approvals: 1, previews: 0 });
     // Five list periods attached: nothing is listed, followed or loaded.
     await new Promise((r) => setTimeout(r, 5 * LIST_EVERY_MS));
     expect(calls('listSessions')).toBe(listed);
@@ -66,5 +67,34 @@ describe('attach from the dashboard (k9s: the dashboard pauses while the termina
     // Back on the allowlist: its policy is loaded again (it may have changed meanwhile).
     expect(calls('policy')).toBeGreaterThan(policies);
     expect(app.frame()).toContain('detached from paude-aaaaaa');
+  });
+
+  it("announces each request held while attached on the session's own screen, once, and not those held before", async () => {
+    let onHeld: (held: HeldApproval[]) => void = () => undefined;
+    let detach: (line: string) => void = () => undefined;
+    const before: HeldApproval = { session: 'paude-bbbbbb', id: '1-1-1', host: 'old.test', port: 443, method: 'CONNECT', since: 1 };
+    const services: Partial<DashboardServices> = {
+      followApprovals: vi.fn((_sessions: () => readonly string[], onChange: (held: HeldApproval[]) => void) => {
+        onHeld = onChange;
+        onChange([before]);
+        return () => undefined;
+      }),
+      attach: vi.fn(() => new Promise<string>((resolve) => (detach = resolve))),
+    };
+    app = renderApp({ services, handOver: true });
+    await app.press('j');
+    await app.press('\r');
+    expect(app.calls('attach')).toEqual([['paude-aaaaaa']]);
+    const fresh: HeldApproval = { session: 'paude-bbbbbb', id: '2-2-2', host: 'new.test', port: 8443, method: 'CONNECT', since: 2 };
+    onHeld([before, fresh]);
+    onHeld([before, fresh]);
+    await vi.waitFor(() => expect(app?.calls('notify')).toHaveLength(1));
+    expect(app.calls('notify')).toEqual([['paude-aaaaaa', 'paude: CONNECT new.test:8443 from paude-bbbbbb is waiting for approval - ctrl-] to answer']]);
+    detach('detached from paude-aaaaaa');
+    await vi.waitFor(() => expect(app?.frame()).toContain('detached from paude-aaaaaa'));
+    // Back in the dashboard: the bar shows it, and nothing more is announced.
+    onHeld([before, fresh, { ...fresh, id: '3-3-3', host: 'later.test' }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.calls('notify')).toHaveLength(1);
   });
 });

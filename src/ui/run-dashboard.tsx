@@ -53,7 +53,7 @@ export async function runDashboard(o: DashboardOptions): Promise<number> {
       await app.waitUntilExit();
       if (!attachTo) break;
       o.stdout.write('\x1b[H\x1b[2J');
-      await attachFromDashboard(attachTo, { controller, services, store });
+      await attachFromDashboard(attachTo, { controller, services, store, detachKey: o.resolved.config.sessions.detachKeys });
       o.stdout.write('\x1b[?1049h\x1b[H\x1b[2J');
     }
   } finally {

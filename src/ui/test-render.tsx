@@ -75,7 +75,7 @@ export function renderApp(options: RenderOptions = {}): Rendered {
   const services = fakeServices(options.services);
   // The real controller over the fake services: what the dashboard does with them is under test too.
   const controller = startController(store, services, { listEveryMs: options.listEveryMs ?? 60_000 });
-  const onAttach = vi.fn((session: string) => (options.handOver ? void attachFromDashboard(session, { controller, services, store }) : undefined));
+  const onAttach = vi.fn((session: string) => (options.handOver ? void attachFromDashboard(session, { controller, services, store, detachKey: 'ctrl-]' }) : undefined));
   const onQuit = vi.fn();
   const app = render(<App store={store} services={services} keys={keyTable(options.keys)} onAttach={onAttach} onQuit={onQuit} refreshPolicy={() => controller.refreshPolicy()} />);
   return {

@@ -1,8 +1,8 @@
 /**
  * Held requests of the followed sessions into the held bar. Following them makes the dashboard
- * a watcher, for which the proxy holds requests in ask mode; stopped (the terminal handed to a
- * session, where no one sees the bar), it leaves, and the bar is emptied: what is still held is
- * listed again when it follows again.
+ * a watcher, for which the proxy holds requests in ask mode; it goes on while the terminal is
+ * handed to a session (whose screen then announces new ones). Stopped (the dashboard quits), it
+ * leaves, and the bar is emptied.
  */
 import type { DashboardServices } from '../services.js';
 import type { DashboardStore } from '../store.js';
