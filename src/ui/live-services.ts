@@ -22,6 +22,6 @@ export function liveServices(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, s
     ...liveApprovals(ctx),
     ...livePolicy(ctx),
     ...liveTerminal(ctx, stdio),
-    ...liveNewSession(env),
+    ...liveNewSession(env, stdio.stdout),
   };
 }

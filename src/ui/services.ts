@@ -69,8 +69,11 @@ export interface DashboardServices {
   stop(session: string): Promise<string>;
   /** Removes the session (stopping it first): containers, volumes, metadata. */
   remove(session: string): Promise<string>;
-  /** Starts a detached session (as `paude --detach [--shell]` in the workspace); resolves with its id. */
-  newSession(workspace: string, what: 'shell' | 'claude', backend: 'auto' | 'podman' | 'docker'): Promise<string>;
+  /**
+   * Starts a detached session (as `paude --detach [--shell]` in the workspace would); resolves
+   * with its id. What the start says meanwhile (image builds) comes as progress lines.
+   */
+  newSession(workspace: string, what: 'shell' | 'claude', backend: 'auto' | 'podman' | 'docker', onProgress?: (line: string) => void): Promise<string>;
   /** Where new sessions start by default (the directory paude ui was started in). */
   readonly cwd: string;
   /** A short message on the session's own screen (tmux's message line), for a few seconds. */

@@ -92,4 +92,27 @@ describeEngines('paude ui', (engine) => {
       await a.paude(['rm', '--force', idA, idB]);
     }
   });
+
+  it("starts a session from the dashboard (the start use case in the dashboard's process) that is listed and runs", async () => {
+    const a = await testProject(engine);
+    const ui = runInPty(['ui'], { cwd: a.ws, env: a.env, cols: 110, rows: 32 });
+    let id = '';
+    try {
+      await ui.waitFor(/sessions/i, 30_000);
+      ui.write('n');
+      await ui.waitFor(/new session: a shell on auto/);
+      ui.write('\r');
+      await ui.waitFor(/started paude-[a-z0-9]+/, 120_000);
+      id = /started (paude-[a-z0-9]+)/.exec(ui.screen().join('\n'))?.[1] ?? '';
+      await ui.waitFor(new RegExp(`${id}\\s+detached`), 30_000);
+      // A real session: its command runs, as the workspace's owner, behind its proxy.
+      const who = await execIn(engine.docker, id, ['sh', '-c', 'id -u; echo $HTTP_PROXY']);
+      expect(who.stdout).toBe('1000\nhttp://127.0.0.1:3128\n');
+      ui.write('q');
+      expect(await ui.exit).toBe(0);
+    } finally {
+      ui.pty.kill();
+      if (id) expect((await a.paude(['rm', '--force', id])).code).toBe(0);
+    }
+  });
 });

@@ -1,30 +1,53 @@
 /**
- * Starting a session from the dashboard: the same `paude --detach` a user would type, in that
- * workspace (its configuration, its trust rules), as a child process; its output is kept for the
- * error message.
+ * Starting a session from the dashboard: the start use case (app/start-session.ts) in this
+ * process, as `paude --detach [--shell]` in that workspace would run it (its configuration, its
+ * trust rules, its keeper). What it prints while it gets ready (image builds) is passed on as
+ * progress; its last line is the error message when it fails.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { PassThrough, Writable } from 'node:stream';
+import { runSession } from '../../app/start-session.js';
 import type { DashboardServices } from '../services.js';
 
-export function liveNewSession(env: NodeJS.ProcessEnv): Pick<DashboardServices, 'newSession'> {
+/** Lines written to a stream, each handed on as it completes. */
+function lineStream(onLine: (line: string) => void): Writable {
+  let rest = '';
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) onLine(line.replace(/^paude: /, ''));
+      done();
+    },
+  });
+}
+
+export function liveNewSession(env: NodeJS.ProcessEnv, terminal: { rows?: number; columns?: number }): Pick<DashboardServices, 'newSession'> {
   return {
-    newSession(workspace, what, backend) {
-      const bin = fileURLToPath(new URL('../../../bin/paude.js', import.meta.url));
-      const args = [bin, '--detach', ...(what === 'shell' ? ['--shell'] : []), ...(backend === 'auto' ? [] : ['--backend', backend])];
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, args, { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => {
-          const id = out.trim();
-          if (code === 0 && id) resolve(id);
-          else reject(new Error(err.trim().split('\n').filter((l) => !l.startsWith('building') && !l.startsWith('built')).pop()?.replace(/^paude: /, '') ?? `paude --detach exited ${code}`));
-        });
+    async newSession(workspace, what, backend, onProgress) {
+      let id: string | undefined;
+      let last: string | undefined;
+      const stderr = lineStream((line) => {
+        last = line;
+        onProgress?.(line);
       });
+      // The session's terminal size is the dashboard's (it is attached from here).
+      const stdout = Object.assign(lineStream(() => undefined), { rows: terminal.rows, columns: terminal.columns });
+      try {
+        await runSession({
+          cwd: workspace,
+          env,
+          flags: { ...(backend === 'auto' ? {} : { backend }), ...(env.PAUDE_BASE_IMAGE ? { baseImage: env.PAUDE_BASE_IMAGE } : {}) },
+          command: what === 'shell' ? { kind: 'shell', command: [] } : { kind: 'claude', args: [] },
+          rebuild: false,
+          stdio: { stdin: new PassThrough(), stdout, stderr },
+          detach: true,
+          onStarted: (s) => (id = s.id),
+        });
+      } catch (error) {
+        throw new Error((error as Error).message.replace(/^paude: /, ''));
+      }
+      if (!id) throw new Error(last ?? 'the session did not start');
+      return id;
     },
   };
 }

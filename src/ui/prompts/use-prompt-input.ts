@@ -14,7 +14,7 @@ async function submit(d: Dashboard, p: Prompt): Promise<void> {
     s.closePrompt();
     s.say(`starting ${p.what === 'shell' ? 'a shell' : 'Claude Code'} in ${p.text}…`);
     try {
-      const id = await services.newSession(p.text, p.what, p.backend);
+      const id = await services.newSession(p.text, p.what, p.backend, (line) => store.getState().say(`starting: ${line}`));
       store.getState().say(`started ${id}`);
       store.getState().select(id);
     } catch (error) {
