@@ -121,6 +121,8 @@ export interface SessionBackend {
   openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env?: Record<string, string>): Promise<AgentTerminal>;
   /** Stops the agent (its command gets SIGHUP, then SIGKILL after graceSeconds) and the proxy; keeps everything. */
   stop(id: string, graceSeconds: number): Promise<void>;
+  /** What is left to stop once the agent's command has ended by itself (the keeper calls it); keeps everything. */
+  agentEnded(id: string): Promise<void>;
   /** What the agent's main process wrote to stdout (a tmux session's last screen), also after it ended. */
   agentOutput(id: string): Promise<string>;
   /** The session's state as the engine reports it; undefined when nothing of it exists. */

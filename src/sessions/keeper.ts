@@ -32,9 +32,8 @@ export async function keepSession(host: SessionHost, backend: SessionBackend, re
     const code = await backend.waitAgent(record.id).catch(() => null);
     await host.stop();
     await onEnd?.(code).catch(() => undefined);
-    // A cluster session's proxy pod has nothing left to do (local proxies stop by themselves);
-    // the agent pod stays, for its files.
-    if (backend.kind === 'kubernetes') await backend.stop(record.id, 0).catch(() => undefined);
+    // What is left once the command has ended (a cluster session's proxy pod); files stay.
+    await backend.agentEnded(record.id).catch(() => undefined);
   } finally {
     await host.stop();
     await releaseOwner(sessionDir, 'keeper');

@@ -408,7 +408,7 @@ describe('findEngine', () => {
   it('refuses kubernetes with a clear message, without contacting anything', async () => {
     const d = fakeEnv({ sockets: [DOCKER], answers: { [unix(DOCKER)]: 'docker' } });
     const error = await findError(d, 'kubernetes');
-    expect(error.message).toBe('the kubernetes backend is not available in this version; use --backend podman or docker');
+    expect(error.message).toBe('backend.type is kubernetes: its sessions run in a cluster, which has no container engine to find');
     expect(error.exitCode).toBe(ExitCode.engine);
     expect(d.connected).toEqual([]);
   });

@@ -135,7 +135,7 @@ export async function discoverEngines(
 }
 
 export async function findEngine(d: DiscoveryEnv, want: BackendType, configured: { podman?: string; docker?: string } = {}): Promise<Engine> {
-  if (want === 'kubernetes') throw new PaudeError('the kubernetes backend is not available in this version; use --backend podman or docker', ExitCode.engine);
+  if (want === 'kubernetes') throw new PaudeError('backend.type is kubernetes: its sessions run in a cluster, which has no container engine to find', ExitCode.engine);
   const results = await discoverEngines(d, want, configured);
   const found = results.find((r) => r.engine)?.engine;
   if (found) return found;

@@ -207,6 +207,11 @@ export class KubernetesBackend implements SessionBackend {
     return execTerminal(this.conn, id, AGENT_CONTAINER, command, size, env);
   }
 
+  /** The proxy pod has nothing left to do; the agent pod stays, for its files. */
+  agentEnded(id: string): Promise<void> {
+    return this.stop(id, 0);
+  }
+
   async stop(id: string, graceSeconds: number): Promise<void> {
     const state = await this.agentExit(id);
     if (state === 'running') {

@@ -181,6 +181,11 @@ export class LocalBackend implements SessionBackend {
     return { input: stream, output: stream, resize, ended, exitCode };
   }
 
+  /** Nothing: the proxy container stops by itself when the agent's command ends (its link closes). */
+  agentEnded(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async stop(id: string, graceSeconds: number): Promise<void> {
     const filters = JSON.stringify({ label: [`${LABEL.session}=${id}`] });
     const containers = await this.engine.docker.listContainers({ filters });

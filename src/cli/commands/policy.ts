@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { findProject, resolvePaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
-import { ApprovalBroker, type HeldRequest } from '../../policy/approval-broker.js';
+import type { HeldRequest } from '../../policy/approval-broker.js';
 import { watchHeldRequests } from '../../app/held-requests.js';
 import type { StoredScope } from '../../app/policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../../policy/policy-stores.js';
@@ -113,7 +113,7 @@ export async function blocked(ctx: CliContext, ref: string | undefined, opts: { 
 
 export async function approvals(ctx: CliContext, opts: { json?: boolean; watch?: boolean }): Promise<void> {
   const { records, paths } = await sessions(ctx);
-  const all = async (): Promise<HeldRequest[]> => (await Promise.all(records.map((r) => new ApprovalBroker(stateOf(paths.sessionsDir, r.id), r.id).pending()))).flat();
+  const all = async (): Promise<HeldRequest[]> => (await Promise.all(records.map((r) => heldRequests(paths, r.id)))).flat();
   if (!opts.watch) {
     const held = await all();
     if (opts.json) ctx.stdout.write(`${JSON.stringify(held.map((h) => ({ ...h, since: new Date(h.since).toISOString() })), null, 2)}\n`);

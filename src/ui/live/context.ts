@@ -8,7 +8,6 @@ import { PolicyService } from '../../app/policy-service.js';
 import type { PolicyDeps } from '../../app/network-policy.js';
 import type { EndDeps } from '../../app/session-end.js';
 import { openAuditLog } from '../../audit/audit-service.js';
-import type { SessionBackend } from '../../backends/session-backend.js';
 import type { ResolvedConfig } from '../../config/load-config.js';
 import { createProxyEventStreams, type ProxyEventStreams } from '../../policy/proxy-event-stream.js';
 import { ProxyStateDir } from '../../policy/proxy-state.js';
@@ -27,8 +26,6 @@ export interface LiveContext {
   views: Map<string, SessionView>;
   /** A listed session; throws a sentence when it is not (any more). */
   view(id: string): SessionView;
-  /** A listed session's backend; throws when its engine does not answer. */
-  backendOf(id: string): SessionBackend;
   stateOf(id: string): ProxyStateDir;
 }
 
@@ -54,11 +51,6 @@ export function createLiveContext(resolved: ResolvedConfig, env: NodeJS.ProcessE
     endDeps: { service, audit, env },
     views,
     view,
-    backendOf: (id) => {
-      const b = view(id).backendHandle;
-      if (!b) throw new Error(`${id} is on an engine that does not answer`);
-      return b;
-    },
     stateOf: (id) => new ProxyStateDir(join(sessionDir(resolved.paths.sessionsDir, id), 'proxy')),
   };
 }
