@@ -128,3 +128,22 @@ export function attachContainer(engine: Engine, id: string): Promise<Duplex> {
     req.end();
   });
 }
+
+const rootlessness = new WeakMap<Engine, Promise<boolean>>();
+
+/** Both engines name it among their security options in GET /info. */
+export const isRootlessInfo = (info: { SecurityOptions?: string[] }): boolean => (info.SecurityOptions ?? []).some((o) => o.split(',').includes('name=rootless'));
+
+/**
+ * Whether the engine runs rootless (as a normal user, in a user namespace): asked once per
+ * connection, and only by what needs it (creating an agent), so listing and attaching pay no
+ * extra round trip.
+ */
+export function isRootless(engine: Engine): Promise<boolean> {
+  let known = rootlessness.get(engine);
+  if (!known) {
+    known = engine.docker.info().then((info: { SecurityOptions?: string[] }) => isRootlessInfo(info));
+    rootlessness.set(engine, known);
+  }
+  return known;
+}

@@ -5,6 +5,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { TarSource } from '../../fs/tar.js';
 import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
 import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
+import { engineStep } from '../engine/engine-failure.js';
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
 import { removeSandbox, startSandbox } from './local-sandbox.js';
@@ -88,7 +89,7 @@ export class LocalBackend implements SessionBackend {
   }
 
   async startAgent(id: string): Promise<void> {
-    await this.agent(id).start();
+    await engineStep('agent', 'start', () => this.agent(id).start());
   }
 
   private async resize(id: string, rows: number, cols: number): Promise<void> {

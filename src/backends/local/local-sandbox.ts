@@ -9,6 +9,7 @@ import { prepareProxyState } from '../../policy/proxy-setup.js';
 import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../../policy/proxy-state.js';
 import type { EffectivePolicy } from '../../policy/effective-policy.js';
 import { isHttpStatus, type Engine } from '../engine/engine.js';
+import { engineStep } from '../engine/engine-failure.js';
 import { createAgentContainer, type AgentContainerSpec } from './agent-container.js';
 import { LABEL, sessionLabels } from './labels.js';
 import { createProxyContainer, waitForProxy } from './proxy-container.js';
@@ -55,11 +56,11 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
   // On a remote engine the workspace is a fresh volume, owned by root: given to the agent's
   // user by a one-shot container that may only chown (Podman does this on copy-in, Docker not).
   if (engine.remote && spec.agent.volumes?.some((v) => v.suffix === 'workspace')) {
-    await chownVolume(engine, spec.agent.image, `${spec.sessionId}-workspace`, spec.agent.user, sessionLabels(spec.sessionId, 'volume', extra));
+    await engineStep('helper', 'start', () => chownVolume(engine, spec.agent.image, `${spec.sessionId}-workspace`, spec.agent.user, sessionLabels(spec.sessionId, 'volume', extra)));
   }
   faultPoint('start.volumes-created');
   const [proxyId, agentId] = await allDone([
-    createProxyContainer(engine, {
+    engineStep('proxy', 'create', () => createProxyContainer(engine, {
       name: `${spec.sessionId}-proxy`,
       image: spec.proxyImage,
       link,
@@ -68,12 +69,12 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
       extraHosts: spec.extraHosts,
       egressNetwork: spec.egressNetwork,
       labels: sessionLabels(spec.sessionId, 'proxy', extra),
-    }),
-    createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) }),
+    })),
+    engineStep('agent', 'create', () => createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) })),
   ]);
   faultPoint('start.containers-created');
   if (stateVolume) await engine.docker.getContainer(proxyId).putArchive(packTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT });
-  await allDone([engine.docker.getContainer(proxyId).start(), spec.startAgent === false ? undefined : engine.docker.getContainer(agentId).start()]);
+  await allDone([engineStep('proxy', 'start', () => engine.docker.getContainer(proxyId).start()), spec.startAgent === false ? undefined : engineStep('agent', 'start', () => engine.docker.getContainer(agentId).start())]);
   faultPoint('start.proxy-started');
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
   return { sessionId: spec.sessionId, link, proxyId, agentId, state };

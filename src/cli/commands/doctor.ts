@@ -1,5 +1,6 @@
 import { discoverEngines, defaultDiscoveryEnv } from '../../backends/engine/discovery.js';
 import { loadConfig } from '../../config/load-config.js';
+import { isRootlessInfo, rootlessChecks, rootlessFacts } from '../../backends/engine/rootless-check.js';
 import type { CliContext } from '../program.js';
 
 /** Prints how paude looks for an engine and what each way found. */
@@ -17,6 +18,19 @@ export async function doctor(ctx: CliContext): Promise<number> {
       ctx.stdout.write(`  --   ${r.strategy}: ${r.reason}\n`);
     }
   }
-  if (!picked) ctx.stdout.write('\nno engine answered: install Podman or Docker, or point backend.podman.socket / DOCKER_HOST at one\n');
-  return picked ? 0 : 5;
+  if (!picked) {
+    ctx.stdout.write('\nno engine answered: install Podman or Docker, or point backend.podman.socket / DOCKER_HOST at one\n');
+    return 5;
+  }
+  const used = results.find((r) => r.engine)?.engine;
+  if (!used) return 5;
+  const facts = await rootlessFacts(used, ctx.env);
+  if (!isRootlessInfo(facts.info)) {
+    ctx.stdout.write(`\n${used.flavor} runs as root (rootful)\n`);
+    return 0;
+  }
+  ctx.stdout.write(`\n${used.flavor} runs rootless, as ${facts.user.name}; what that needs:\n`);
+  const checks = rootlessChecks(facts);
+  for (const c of checks) ctx.stdout.write(`  ${c.ok ? 'ok  ' : 'FIX '} ${c.name}: ${c.found}${c.fix ? `\n         ${c.fix}` : ''}\n`);
+  return checks.every((c) => c.ok) ? 0 : 5;
 }
