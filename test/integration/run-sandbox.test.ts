@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gatewayOf } from '../support/workspace.js';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
@@ -27,10 +28,7 @@ async function setup(engine: EngineHandle): Promise<{ ws: string; env: NodeJS.Pr
   await mkdir(join(ws, '.claude'));
   await writeFile(join(ws, '.claude', 'settings.json'), '{"permissions":{}}\n');
   if (process.getuid?.() === 0) await chownTree(ws, 1000, 1000);
-  const defaultNet = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: unknown[] } };
-  // Docker's default bridge does not always report its gateway: it is the subnet's first address.
-  const ipam = defaultNet.IPAM.Config[0] as { Gateway?: string; Subnet?: string } | undefined;
-  const gateway = ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
+  const gateway = await gatewayOf(engine);
   const config = {
     backend: engine.name === 'podman' ? { type: 'podman', podman: { socket: `unix://${engine.socketPath}` } } : { type: 'docker', docker: { host: `unix://${engine.socketPath}` } },
     image: { agent: engine.images.agent, proxy: engine.images.proxy },

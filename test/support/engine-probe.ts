@@ -15,6 +15,8 @@ export interface EngineProbe {
   reason?: string;
   version?: string;
   baseImage: string;
+  /** A rootless engine (its containers in the user's user namespace and network namespace). */
+  rootless?: boolean;
 }
 
 /** The local base image scripts/lib/bootstrap.sh builds for the demo, the tests and the benchmarks. */
@@ -52,5 +54,15 @@ export async function probeEngine(name: EngineName): Promise<EngineProbe> {
   } catch {
     return { ...base, available: false, reason: `base image ${BASE_IMAGE} is missing on ${name} (npm test builds it as root on Debian 12: .ci/build-base-image.sh)` };
   }
-  return { ...base, available: true, version: version.Version };
+  const rootless = isPodman ? (await libpodInfo(docker)).host?.security?.rootless === true : ((await docker.info()) as { SecurityOptions?: string[] }).SecurityOptions?.some((o) => o.includes('name=rootless')) === true;
+  return { ...base, available: true, version: version.Version, rootless };
+}
+
+/** Podman's own /info, which says whether it runs rootless (its Docker-compatible one does not). */
+function libpodInfo(docker: Docker): Promise<{ host?: { security?: { rootless?: boolean } } }> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial({ path: '/v4.0.0/libpod/info', method: 'GET', statusCodes: { 200: true, 500: 'server error' }, options: {} }, (error: unknown, data: unknown) =>
+      error ? reject(error instanceof Error ? error : new Error(JSON.stringify(error))) : resolve(data as { host?: { security?: { rootless?: boolean } } }),
+    );
+  });
 }

@@ -17,6 +17,8 @@ export interface EngineHandle {
   docker: Docker;
   socketPath: string;
   baseImage: string;
+  /** Runs rootless: its containers are in the user's namespaces (networking through slirp4netns). */
+  rootless: boolean;
   /** The agent and proxy images built for this run (globalSetup). */
   images: { agent: string; proxy: string };
   /** Labels every test resource must carry (the global sweep finds leftovers by them). */
@@ -66,6 +68,7 @@ function makeHandle(probe: EngineProbe, runId: string, images: { agent: string; 
     docker: new Docker({ socketPath: probe.socketPath }),
     socketPath: probe.socketPath,
     baseImage: probe.baseImage,
+    rootless: probe.rootless === true,
     images,
     labels: { [RUN_LABEL]: runId, 'paude.test': 'true' },
     uniqueName: (prefix) => `paude-test-${prefix}-${randomBytes(4).toString('hex')}`,

@@ -26,13 +26,16 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const engines = await Promise.all([probeEngine('podman'), probeEngine('docker')]);
+  // PAUDE_TEST_ENGINES=podman: a run for one engine only (the rootless run: scripts/test-rootless.sh).
+  const wanted = (process.env.PAUDE_TEST_ENGINES ?? 'podman,docker').split(',').filter((n): n is EngineName => n === 'podman' || n === 'docker');
+  if (wanted.length === 0) throw new Error(`PAUDE_TEST_ENGINES=${process.env.PAUDE_TEST_ENGINES ?? ''} names no engine (expected podman, docker or both, comma-separated)`);
+  const engines = await Promise.all(wanted.map((name) => probeEngine(name)));
   for (const e of engines) {
-    process.stderr.write(e.available ? `engine ${e.name}: ${e.version} at ${e.socketPath}\n` : `engine ${e.name}: NOT AVAILABLE: ${e.reason}\n`);
+    process.stderr.write(e.available ? `engine ${e.name}: ${e.version}${e.rootless ? ' (rootless)' : ''} at ${e.socketPath}\n` : `engine ${e.name}: NOT AVAILABLE: ${e.reason}\n`);
   }
   const missing = engines.filter((e) => !e.available);
   if (wholeSuite && missing.length > 0) {
-    throw new Error(`the whole suite needs both engines (CI or PAUDE_TEST_FULL), but ${missing.map((e) => `${e.name} (${e.reason})`).join('; ')}`);
+    throw new Error(`the whole suite needs its engines (CI or PAUDE_TEST_FULL), but ${missing.map((e) => `${e.name} (${e.reason})`).join('; ')}`);
   }
   project.provide('engines', engines);
   project.provide('testRunId', runId);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { gatewayOf } from './workspace.js';
 import { join } from 'node:path';
 import type { EngineHandle } from './engine-test.js';
 import { execIn, type ExecResult } from './exec.js';
@@ -30,9 +31,7 @@ export async function startLiveSession(engine: EngineHandle, network: Record<str
   const ws = join(dir, 'ws');
   await mkdir(join(ws, '.git'), { recursive: true });
   if (process.getuid?.() === 0) await chown(ws, 1000, 1000);
-  const netName = engine.name === 'podman' ? 'podman' : 'bridge';
-  const ipam = ((await engine.docker.getNetwork(netName).inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } }).IPAM.Config[0];
-  const gateway = ipam?.Gateway ?? (ipam?.Subnet ?? '').replace(/\.0\/\d+$/, '.1');
+  const gateway = await gatewayOf(engine);
   const config = {
     backend: engine.name === 'podman' ? { type: 'podman', podman: { socket: `unix://${engine.socketPath}` } } : { type: 'docker', docker: { host: `unix://${engine.socketPath}` } },
     image: { agent: engine.images.agent, proxy: engine.images.proxy },

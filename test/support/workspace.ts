@@ -4,7 +4,7 @@
  * engine and images. Everything is removed when the suite ends, sessions included.
  */
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineHandle } from './engine-test.js';
 import { runPaude, type CliResult } from './run-cli.js';
@@ -52,8 +52,19 @@ export async function testProject(engine: EngineHandle, options: ProjectOptions 
   return { dir, ws, env, dataDir, paude: (args) => runPaude(args, { cwd: ws, env }) };
 }
 
-/** The gateway of the engine's default network: where a test's upstream listens for the proxy. */
+/**
+ * The gateway of the engine's default network: where a test's upstream listens for the proxy.
+ * A rootless engine's networks live in the user's network namespace, which reaches the host
+ * through slirp4netns as any outside machine does: at one of the host's own addresses.
+ */
 export async function gatewayOf(engine: EngineHandle): Promise<string> {
+  if (engine.rootless) {
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!address) throw new Error('a rootless engine reaches this host at one of its addresses, and it has no IPv4 address but loopback');
+    return address;
+  }
   const net = (await engine.docker.getNetwork(engine.name === 'podman' ? 'podman' : 'bridge').inspect()) as { IPAM: { Config: Array<{ Gateway?: string; Subnet?: string }> } };
   const ipam = net.IPAM.Config[0];
   // Docker's default bridge does not always report its gateway: it is the subnet's first address.

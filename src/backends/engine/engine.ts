@@ -3,6 +3,7 @@
  * through its compatible service. The flavour matters in a few places (network creation,
  * status codes), so it is detected once from the version endpoint.
  */
+import { stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
@@ -129,21 +130,60 @@ export function attachContainer(engine: Engine, id: string): Promise<Duplex> {
   });
 }
 
-const rootlessness = new WeakMap<Engine, Promise<boolean>>();
+/** How the engine keeps containers: as root or rootless, and its storage driver. */
+export interface EngineSecurity {
+  rootless: boolean;
+  driver: string;
+  /** Overlay through fuse-overlayfs (rootless Podman where the kernel's overlay is not allowed). */
+  fuseOverlay: boolean;
+}
 
-/** Both engines name it among their security options in GET /info. */
-export const isRootlessInfo = (info: { SecurityOptions?: string[] }): boolean => (info.SecurityOptions ?? []).some((o) => o.split(',').includes('name=rootless'));
+interface LibpodInfo {
+  host?: { security?: { rootless?: boolean } };
+  store?: { graphDriverName?: string; graphOptions?: Record<string, unknown> };
+}
 
 /**
- * Whether the engine runs rootless (as a normal user, in a user namespace): asked once per
- * connection, and only by what needs it (creating an agent), so listing and attaching pay no
- * extra round trip.
+ * Podman's Docker-compatible /info does not say it is rootless (4.3); its own libpod /info does.
+ * Docker names it among its security options.
  */
-export function isRootless(engine: Engine): Promise<boolean> {
-  let known = rootlessness.get(engine);
+async function askSecurity(engine: Engine): Promise<EngineSecurity> {
+  if (engine.flavor === 'podman') {
+    const info = await rawRequest<LibpodInfo>(engine, { path: '/v4.0.0/libpod/info', method: 'GET', statusCodes: { 200: true, 500: 'server error' } });
+    return { rootless: info.host?.security?.rootless === true, driver: info.store?.graphDriverName ?? 'unknown', fuseOverlay: info.store?.graphOptions?.['overlay.mount_program'] !== undefined };
+  }
+  const info = (await engine.docker.info()) as { SecurityOptions?: string[]; Driver?: string };
+  const rootless = (info.SecurityOptions ?? []).some((o) => o.split(',').includes('name=rootless'));
+  return { rootless, driver: info.Driver ?? 'unknown', fuseOverlay: info.Driver === 'fuse-overlayfs' };
+}
+
+const security = new WeakMap<Engine, Promise<EngineSecurity>>();
+
+/**
+ * Whether the engine runs rootless (as a normal user, in a user namespace) and how it stores
+ * containers: asked once per connection, and only by what needs it (creating an agent, paude
+ * doctor), so listing and attaching pay no extra round trip.
+ */
+export function engineSecurity(engine: Engine): Promise<EngineSecurity> {
+  let known = security.get(engine);
   if (!known) {
-    known = engine.docker.info().then((info: { SecurityOptions?: string[] }) => isRootlessInfo(info));
-    rootlessness.set(engine, known);
+    known = askSecurity(engine);
+    security.set(engine, known);
   }
   return known;
+}
+
+/**
+ * Whether a session's agent on this engine runs in a rootless user namespace, cheaply enough for
+ * every start: a local Podman service's socket belongs to the user it runs as (its libpod /info
+ * says so too, but takes ~0.4 s); Docker's /info answers in milliseconds. An engine on another
+ * machine is asked.
+ */
+export async function runsRootless(engine: Engine): Promise<boolean> {
+  const socket = (engine.docker.modem as { socketPath?: string }).socketPath;
+  if (engine.flavor === 'podman' && socket && !engine.remote) {
+    const owner = await stat(socket).then((st) => st.uid, () => undefined);
+    if (owner !== undefined) return owner !== 0;
+  }
+  return (await engineSecurity(engine)).rootless;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isRootlessInfo, rootlessChecks, type RootlessFacts } from './rootless-check.js';
+import { rootlessChecks, type RootlessFacts } from './rootless-check.js';
 
 const user = { name: 'dev', uid: 1001 };
 const good: RootlessFacts = {
-  info: { SecurityOptions: ['name=seccomp,profile=default', 'name=rootless'], Driver: 'overlay', DriverStatus: [['Backing Filesystem', 'extfs'], ['Mount Program', '/usr/bin/fuse-overlayfs']] },
+  engine: { rootless: true, driver: 'overlay', fuseOverlay: true },
   user,
   subuid: 'other:100000:65536\ndev:165536:65536\n',
   subgid: '1001:165536:65536\n',
@@ -12,12 +12,6 @@ const good: RootlessFacts = {
 };
 
 describe('rootless checks (paude doctor)', () => {
-  it('knows a rootless engine by its security options', () => {
-    expect(isRootlessInfo(good.info)).toBe(true);
-    expect(isRootlessInfo({ SecurityOptions: ['name=seccomp,profile=default'] })).toBe(false);
-    expect(isRootlessInfo({})).toBe(false);
-  });
-
   it('passes a set-up that has everything, naming what it found', () => {
     const checks = rootlessChecks(good);
     expect(checks.every((c) => c.ok)).toBe(true);
@@ -31,7 +25,7 @@ describe('rootless checks (paude doctor)', () => {
   });
 
   it('says what is missing and how to fix each', () => {
-    const checks = rootlessChecks({ ...good, info: { ...good.info, Driver: 'vfs', DriverStatus: [] }, subuid: 'other:100000:65536\n', subgid: 'dev:165536:1000\n', which: () => undefined, runtimeDir: { path: '/run/user/1001', owner: 0 } });
+    const checks = rootlessChecks({ ...good, engine: { rootless: true, driver: 'vfs', fuseOverlay: false }, subuid: 'other:100000:65536\n', subgid: 'dev:165536:1000\n', which: () => undefined, runtimeDir: { path: '/run/user/1001', owner: 0 } });
     expect(checks.filter((c) => !c.ok).map((c) => [c.name, c.found, c.fix?.split(':')[0]])).toEqual([
       ['/etc/subuid range for dev', 'none', 'sudo usermod --add-subuids 100000-165535 dev, then podman system migrate'],
       ['/etc/subgid range for dev', '1000 ids', 'sudo usermod --add-subgids 100000-165535 dev, then podman system migrate'],

@@ -7,12 +7,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Engine } from './engine.js';
-export { isRootlessInfo } from './engine.js';
+import { engineSecurity, type Engine, type EngineSecurity } from './engine.js';
 
 export interface RootlessFacts {
-  /** The engine's GET /info (both engines answer the Docker API's shape). */
-  info: { SecurityOptions?: string[]; Driver?: string; DriverStatus?: Array<[string, string]> };
+  engine: EngineSecurity;
   user: { name: string; uid: number };
   /** /etc/subuid and /etc/subgid. */
   subuid: string;
@@ -51,8 +49,8 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
       ...(n >= 65536 ? {} : { fix: `sudo usermod --add-${file === '/etc/subuid' ? 'subuids' : 'subgids'} 100000-165535 ${f.user.name}, then podman system migrate` }),
     });
   }
-  const driver = f.info.Driver ?? 'unknown';
-  const viaFuse = (f.info.DriverStatus ?? []).some(([k, v]) => /mount.?program/i.test(k) || /fuse-overlayfs/.test(v));
+  const driver = f.engine.driver;
+  const viaFuse = f.engine.fuseOverlay;
   checks.push({
     name: 'storage driver',
     ok: driver !== 'vfs',
@@ -76,7 +74,7 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
 
 /** The facts of this host and the engine, for rootlessChecks. */
 export async function rootlessFacts(engine: Engine, env: NodeJS.ProcessEnv): Promise<RootlessFacts> {
-  const info = (await engine.docker.info()) as RootlessFacts['info'];
+  const security = await engineSecurity(engine);
   const read = (path: string): string => {
     try {
       return readFileSync(path, 'utf8');
@@ -87,7 +85,7 @@ export async function rootlessFacts(engine: Engine, env: NodeJS.ProcessEnv): Pro
   const me = userInfo();
   const runtime = env.XDG_RUNTIME_DIR;
   return {
-    info,
+    engine: security,
     user: { name: me.username, uid: me.uid },
     subuid: read('/etc/subuid'),
     subgid: read('/etc/subgid'),

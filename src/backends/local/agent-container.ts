@@ -30,6 +30,11 @@ export interface AgentContainerSpec {
    */
   volumes?: Array<{ suffix: string; target: string }>;
   cpus?: number;
+  /**
+   * The user namespace: 'keep-id' on rootless Podman, where the user's own uid would otherwise be
+   * root inside and the agent's uid someone else outside, unable to write the user's files.
+   */
+  userns?: string;
   labels: Record<string, string>;
 }
 
@@ -46,6 +51,7 @@ export async function createAgentContainer(engine: Engine, spec: AgentContainerS
     Labels: spec.labels,
     HostConfig: {
       NetworkMode: 'none',
+      ...(spec.userns ? { UsernsMode: spec.userns } : {}),
       Binds: [...(spec.binds ?? []), ...(spec.volumes ?? []).map((v) => `${spec.name}-${v.suffix}:${v.target}:${v.suffix === 'workspace' ? 'rw,nocopy' : 'rw'}`), `${spec.link}:${LINK_MOUNT}:rw`],
       // With a read-only image, /tmp must be tmpfs (Podman adds it by itself, Docker does not).
       Tmpfs: { '/tmp': 'rw,exec,mode=1777', '/var/tmp': 'rw,exec,mode=1777', ...spec.tmpfs },

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TarSource } from '../../fs/tar.js';
 import type { AgentIo, AgentTerminal, ComponentState, ExecResult, SessionBackend, SessionSpec, SessionSummary } from '../session-backend.js';
-import { attachContainer, isHttpStatus, type Engine } from '../engine/engine.js';
+import { attachContainer, isHttpStatus, runsRootless, type Engine } from '../engine/engine.js';
 import { engineStep } from '../engine/engine-failure.js';
+import { ExitCode, PaudeError } from '../../errors.js';
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
 import { removeSandbox, startSandbox } from './local-sandbox.js';
@@ -26,6 +27,7 @@ export class LocalBackend implements SessionBackend {
 
   async create(spec: SessionSpec): Promise<void> {
     const a = spec.agent;
+    const userns = await this.userNamespace();
     await startSandbox(this.engine, {
       sessionId: spec.id,
       sessionDir: spec.stateDir,
@@ -50,8 +52,23 @@ export class LocalBackend implements SessionBackend {
         memory: a.resources.memory,
         cpus: a.resources.cpus,
         pids: a.resources.pids,
+        ...(userns ? { userns } : {}),
       },
     });
+  }
+
+  /**
+   * Rootless Podman maps the user's uid to root inside a container: with keep-id it stays the
+   * user's, so the agent (which runs as the workspace's owner) writes the workspace as its owner.
+   * Rootless Docker has no such mode: refused with what to use instead.
+   */
+  private async userNamespace(): Promise<string | undefined> {
+    if (this.remote || !(await runsRootless(this.engine))) return undefined;
+    if (this.engine.flavor === 'podman') return 'keep-id';
+    throw new PaudeError(
+      `rootless Docker at ${this.engine.endpoint} maps your uid to root inside its containers, so paude's agent (never root) could not write your workspace; use rootless Podman (it keeps your uid: paude doctor checks its set-up) or a rootful Docker`,
+      ExitCode.engine,
+    );
   }
 
   private agent(id: string): ReturnType<Engine['docker']['getContainer']> {

@@ -1,6 +1,6 @@
 import { discoverEngines, defaultDiscoveryEnv } from '../../backends/engine/discovery.js';
 import { loadConfig } from '../../config/load-config.js';
-import { isRootlessInfo, rootlessChecks, rootlessFacts } from '../../backends/engine/rootless-check.js';
+import { rootlessChecks, rootlessFacts } from '../../backends/engine/rootless-check.js';
 import type { CliContext } from '../program.js';
 
 /** Prints how paude looks for an engine and what each way found. */
@@ -25,7 +25,7 @@ export async function doctor(ctx: CliContext): Promise<number> {
   const used = results.find((r) => r.engine)?.engine;
   if (!used) return 5;
   const facts = await rootlessFacts(used, ctx.env);
-  if (!isRootlessInfo(facts.info)) {
+  if (!facts.engine.rootless) {
     ctx.stdout.write(`\n${used.flavor} runs as root (rootful)\n`);
     return 0;
   }
