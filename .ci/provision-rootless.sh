@@ -25,6 +25,9 @@ grep -q "^$ROOTLESS_USER:" /etc/subuid || usermod --add-subuids 200000-265535 "$
 grep -q "^$ROOTLESS_USER:" /etc/subgid || usermod --add-subgids 200000-265535 "$ROOTLESS_USER"
 
 chmod 0666 /dev/fuse /dev/net/tun
+# The tests' upstream servers stand in for hosts on ports 80 and 443 (an allowlist entry without a
+# port means those two); run as the rootless user, they need to bind them.
+sysctl -qw net.ipv4.ip_unprivileged_port_start=80
 
 as_user() { runuser -u "$ROOTLESS_USER" -- env HOME="$home" XDG_RUNTIME_DIR="/run/user/$uid" "$@"; }
 

@@ -11,8 +11,7 @@ import { expect, it } from 'vitest';
 import { describeEngines } from '../support/engine-test.js';
 import { execIn } from '../support/exec.js';
 import { runInPty } from '../support/pty.js';
-import { gatewayOf } from '../support/workspace.js';
-import { testProject } from '../support/workspace.js';
+import { gatewayOf, testProject, WORKSPACE_UID } from '../support/workspace.js';
 
 /** An upstream on the engine network's gateway, on a port of its own (no clash with other suites). */
 async function upstream(address: string): Promise<{ port: number; seen: string[]; server: Server }> {
@@ -107,7 +106,7 @@ describeEngines('paude ui', (engine) => {
       await ui.waitFor(new RegExp(`${id}\\s+detached`), 30_000);
       // A real session: its command runs, as the workspace's owner, behind its proxy.
       const who = await execIn(engine.docker, id, ['sh', '-c', 'id -u; echo $HTTP_PROXY']);
-      expect(who.stdout).toBe('1000\nhttp://127.0.0.1:3128\n');
+      expect(who.stdout).toBe(`${WORKSPACE_UID}\nhttp://127.0.0.1:3128\n`);
       ui.write('q');
       expect(await ui.exit).toBe(0);
     } finally {

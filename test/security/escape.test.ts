@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeEngines, type EngineHandle } from '../support/engine-test.js';
 import { execIn, type ExecResult } from '../support/exec.js';
-import { gatewayOf, testProject, type TestProject } from '../support/workspace.js';
+import { gatewayOf, testProject, WORKSPACE_UID, type TestProject } from '../support/workspace.js';
 import { escapeCases } from './escape-controls.js';
 
 const execFileAsync = promisify(execFile);
@@ -977,16 +977,16 @@ describeEngines('escape suite', (engine) => {
       });
     });
 
-    escapeCase('becomes root with sudo, su or a setuid binary', { control: 'the uid the agent is left with is 1000 after each try; the setuid-root mount fails as an unprivileged mount call (no-new-privileges)' }, async (prove) => {
+    escapeCase('becomes root with sudo, su or a setuid binary', { control: "the uid the agent is left with is the workspace owner's after each try; the setuid-root mount fails as an unprivileged mount call (no-new-privileges)" }, async (prove) => {
       const r = await agent(
         s,
         s.a,
         'echo "sudo: $(sudo -n id -u 2>&1)"; echo "su: $(su -c "id -u" root </dev/null 2>&1)"; for f in $(find / -xdev -perm -4000 -user root -type f 2>/dev/null); do echo "setuid $f"; done; cp /bin/sh /tmp/sh && chmod u+s /tmp/sh; echo "copied sh: $(/tmp/sh -c "id -u")"; echo "mount: $(mount -t tmpfs none /tmp 2>&1)"; echo "id: $(id -u)"',
       );
       expect(r.stdout.split('\n').filter((l) => /:\s*0$/.test(l)), `ESCAPE: the agent became root (${r.stdout})`).toEqual([]);
-      await prove('still uid 1000 everywhere, and a setuid-root binary did not raise it', () => {
-        expect(r.stdout).toMatch(/^copied sh: 1000$/m);
-        expect(r.stdout).toMatch(/^id: 1000$/m);
+      await prove("still the workspace owner's uid everywhere, and a setuid-root binary did not raise it", () => {
+        expect(r.stdout).toMatch(new RegExp(`^copied sh: ${WORKSPACE_UID}$`, 'm'));
+        expect(r.stdout).toMatch(new RegExp(`^id: ${WORKSPACE_UID}$`, 'm'));
         // mount is setuid root: raised, it would take its restricted path for a normal user ("only
         // root can use..."); it fails as any unprivileged mount call does instead.
         expect(r.stdout).toMatch(/^setuid \/usr\/bin\/mount$/m);

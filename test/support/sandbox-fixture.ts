@@ -17,6 +17,7 @@ import { agentLinkCommand } from '../../src/backends/local/session-link.js';
 import type { EngineHandle } from './engine-test.js';
 import { execIn, type ExecResult } from './exec.js';
 import { startUpstream, type Upstream } from './upstream.js';
+import { gatewayOf } from './workspace.js';
 
 export const TEST_HOSTS = ['allowed.test', 'sub.allowed.test', 'blocked.test', 'wild.test', 'a.wild.test', 'apex.test', 'x.apex.test', 'bad.apex.test', 'events.apex.test', 'ports.test', 'held.test', 'held2.test', 'held3.test'];
 
@@ -49,7 +50,9 @@ export async function startSandboxFixture(handle: EngineHandle, policy: Effectiv
   const egress = await handle.docker.createNetwork({ Name: handle.uniqueName('egress'), Labels: handle.labels });
   handle.defer(() => egress.remove());
   const egressInfo = (await egress.inspect()) as { Name: string; IPAM: { Config: Array<{ Gateway?: string }> } };
-  const gateway = egressInfo.IPAM.Config[0]?.Gateway;
+  // A rootless engine's networks are in the user's network namespace: the host is reached at
+  // one of its own addresses there (gatewayOf), not at the network's gateway.
+  const gateway = handle.rootless ? await gatewayOf(handle) : egressInfo.IPAM.Config[0]?.Gateway;
   if (!gateway) throw new Error('the test egress network has no gateway');
 
   const sessionDir = await mkdtemp(join(tmpdir(), 'paude-session-'));

@@ -25,6 +25,12 @@ export interface ProjectOptions {
   sharedWith?: TestProject;
 }
 
+/**
+ * The uid a test workspace belongs to, which the agent runs as: 1000 when the tests run as root
+ * (the workspace is given to it), else the user running them (rootless).
+ */
+export const WORKSPACE_UID = process.getuid?.() === 0 ? 1000 : (process.getuid?.() ?? 1000);
+
 export async function testProject(engine: EngineHandle, options: ProjectOptions = {}): Promise<TestProject> {
   const dir = await mkdtemp(join(tmpdir(), 'paude-proj-'));
   engine.defer(() => rm(dir, { recursive: true, force: true }));
