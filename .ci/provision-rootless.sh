@@ -55,7 +55,8 @@ if ! answers "$sock"; then
   log "starting $ROOTLESS_USER's podman system service on $sock"
   as_user mkdir -p "$runtime/podman"
   rm -f "$sock"
-  as_user nohup podman system service --time=0 "unix://$sock" >"$STATE_DIR/podman-rootless.log" 2>&1 &
+  # runuser forwards a SIGTERM to the service: its pid is the one to stop.
+  runuser -u "$ROOTLESS_USER" -- env HOME="$home" XDG_RUNTIME_DIR="$runtime" nohup podman system service --time=0 "unix://$sock" >"$STATE_DIR/podman-rootless.log" 2>&1 &
   echo $! >"$STATE_DIR/podman-rootless.pid"
   for _ in $(seq 1 150); do answers "$sock" && break; sleep 0.2; done
   answers "$sock" || { log "the rootless service did not answer; last log lines:"; tail -n 30 "$STATE_DIR/podman-rootless.log" >&2; exit 1; }
