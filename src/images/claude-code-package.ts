@@ -81,14 +81,20 @@ async function latestVersion(dir: string, now: number): Promise<string> {
   const known = await readFile(file, 'utf8').then((t) => LatestSchema.safeParse(JSON.parse(t)), () => undefined);
   if (known?.success && now - known.data.checkedAt < DAY_MS) return known.data.version;
   try {
-    const { stdout } = await npm(['view', PACKAGE, 'version']);
+    // Asked again once after a moment: a registry that dropped one request is not a reason to fail.
+    const { stdout } = await npm(['view', PACKAGE, 'version']).catch(async () => {
+      await new Promise((r) => setTimeout(r, 2000));
+      return npm(['view', PACKAGE, 'version']);
+    });
     const version = checkVersion(stdout.trim());
     await writeFileAtomic(file, JSON.stringify({ version, checkedAt: now }) + '\n', 0o644);
     return version;
   } catch (error) {
     if (known?.success) return known.data.version;
+    // npm's own last word says why (a registry that does not answer, a 404, an auth error).
+    const said = ((error as { stderr?: string }).stderr ?? '').trim().split('\n').filter(Boolean).pop();
     throw new PaudeError(
-      `could not find the latest Claude Code version with npm (${(error as Error).message.split('\n')[0]}); check npm's registry settings or set image.claudeVersion`,
+      `could not find the latest Claude Code version with npm (${(error as Error).message.split('\n')[0]}${said ? `: ${said}` : ''}); check npm's registry settings or set image.claudeVersion`,
       ExitCode.engine,
     );
   }
