@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The rootless part of the README's test command (scripts/test.sh runs it after the rootful
-# suites): the integration suites that matter most, again, as a normal user against that
-# user's rootless Podman. As root on Debian 12 it sets the user up (.ci/provision-rootless.sh),
+# The rootless run: the integration suites that matter most, again, as a normal user against
+# that user's rootless Podman. As root on Debian 12 it sets the user up (.ci/provision-rootless.sh),
 # stages a copy of this tree the user can write (vitest writes next to its config), and runs
 # the suites as that user; as a normal user it runs them against your own rootless Podman.
 # Extra arguments go to vitest.
@@ -57,6 +56,8 @@ chown -R "$ROOTLESS_USER:" "$stage"
 
 printf '[rootless] %s suites as %s against rootless Podman\n' "${#SUITES[@]}" "$ROOTLESS_USER"
 cd "$stage"
-exec runuser -u "$ROOTLESS_USER" -- env HOME="$home" XDG_RUNTIME_DIR="/run/user/$uid" PATH="$user_node_bin:/usr/bin:/bin" \
+# env -i: nothing of root's environment goes along (run from npm, it names root's npm cache and
+# configuration, which the user cannot read: npm view then fails).
+exec runuser -u "$ROOTLESS_USER" -- env -i HOME="$home" TERM="${TERM:-xterm}" XDG_RUNTIME_DIR="/run/user/$uid" PATH="$user_node_bin:/usr/bin:/bin" \
   CI="${CI:-}" PAUDE_TEST_ENGINES="$PAUDE_TEST_ENGINES" PAUDE_TEST_FULL=1 PAUDE_TEST_BASE_IMAGE="$PAUDE_TEST_BASE_IMAGE" \
   npx vitest run --project integration "${SUITES[@]}" "$@"
