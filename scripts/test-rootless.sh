@@ -56,8 +56,13 @@ chown -R "$ROOTLESS_USER:" "$stage"
 
 printf '[rootless] %s suites as %s against rootless Podman\n' "${#SUITES[@]}" "$ROOTLESS_USER"
 cd "$stage"
-# env -i: nothing of root's environment goes along (run from npm, it names root's npm cache and
-# configuration, which the user cannot read: npm view then fails).
-exec runuser -u "$ROOTLESS_USER" -- env -i HOME="$home" TERM="${TERM:-xterm}" XDG_RUNTIME_DIR="/run/user/$uid" PATH="$user_node_bin:/usr/bin:/bin" \
+# The user gets this environment without npm's own variables: run from npm, they name root's npm
+# cache and configuration, which the user cannot read (npm view then fails). The rest stays:
+# the machine's proxy and CA settings are what lets the user's npm reach its registry.
+unset_npm=()
+for name in $(compgen -e); do
+  case $name in npm_* | NPM_* | INIT_CWD) unset_npm+=(-u "$name") ;; esac
+done
+exec runuser -u "$ROOTLESS_USER" -- env "${unset_npm[@]}" HOME="$home" XDG_RUNTIME_DIR="/run/user/$uid" PATH="$user_node_bin:/usr/bin:/bin" \
   CI="${CI:-}" PAUDE_TEST_ENGINES="$PAUDE_TEST_ENGINES" PAUDE_TEST_FULL=1 PAUDE_TEST_BASE_IMAGE="$PAUDE_TEST_BASE_IMAGE" \
   npx vitest run --project integration "${SUITES[@]}" "$@"
