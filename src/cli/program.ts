@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, PaudeError, UsageError } from '../errors.js';
 import { didYouMean } from '../config/did-you-mean.js';
 import { packageVersion } from './package-version.js';
+import { engineRefusal } from '../backends/engine/engine-failure.js';
 import { takeRegistryWarnings } from '../policy/registry-warnings.js';
 import type { RunFlags } from './commands/run.js';
 import { addConfigFlags, registerConfigCommands } from './config-commands.js';
@@ -128,10 +129,12 @@ function reportError(error: unknown, ctx: CliContext, debug: boolean): number {
     if (debug && error.stack) ctx.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
+  // An engine's answer that no step turned into a sentence is still the engine's, not a bug.
+  const refusal = engineRefusal(error);
   const message = error instanceof Error ? error.message : String(error);
-  ctx.stderr.write(`paude: unexpected error: ${oneLine(message)}${debug ? '' : ' (run again with --debug for details)'}\n`);
+  ctx.stderr.write(refusal ? `paude: ${oneLine(refusal.message)}\n` : `paude: unexpected error: ${oneLine(message)}${debug ? '' : ' (run again with --debug for details)'}\n`);
   if (debug && error instanceof Error && error.stack) ctx.stderr.write(`${error.stack}\n`);
-  return ExitCode.failure;
+  return refusal?.exitCode ?? ExitCode.failure;
 }
 
 /**

@@ -76,7 +76,7 @@ export class LocalBackend implements SessionBackend {
   }
 
   async copyIntoAgent(id: string, directory: string, archive: TarSource): Promise<void> {
-    await this.agent(id).putArchive(archive, { path: directory });
+    await engineStep('agent', 'copy files into', () => this.agent(id).putArchive(archive, { path: directory }), directory);
   }
 
   async copyFromAgent(id: string, path: string): Promise<Readable> {
@@ -160,7 +160,7 @@ export class LocalBackend implements SessionBackend {
   }
 
   async copyIntoProxy(id: string, directory: string, archive: TarSource): Promise<void> {
-    await this.engine.docker.getContainer(`${id}-proxy`).putArchive(archive, { path: directory });
+    await engineStep('proxy', 'copy files into', () => this.engine.docker.getContainer(`${id}-proxy`).putArchive(archive, { path: directory }), directory);
   }
 
   async openTerminal(id: string, command: string[], size: { rows: number; cols: number }, env: Record<string, string> = {}): Promise<AgentTerminal> {

@@ -73,7 +73,7 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     engineStep('agent', 'create', () => createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) })),
   ]);
   faultPoint('start.containers-created');
-  if (stateVolume) await engine.docker.getContainer(proxyId).putArchive(packTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT });
+  if (stateVolume) await engineStep('proxy', 'copy files into', async () => engine.docker.getContainer(proxyId).putArchive(packTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT }), PROXY_STATE_MOUNT);
   await allDone([engineStep('proxy', 'start', () => engine.docker.getContainer(proxyId).start()), spec.startAgent === false ? undefined : engineStep('agent', 'start', () => engine.docker.getContainer(agentId).start())]);
   faultPoint('start.proxy-started');
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
