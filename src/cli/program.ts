@@ -30,6 +30,9 @@ export function buildProgram(ctx: CliContext): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces for unexpected errors')
     .helpOption('-h, --help', 'show help')
+    // The root takes Claude's arguments, so commander adds no help command by itself: without
+    // this, `paude help sessions` would start Claude Code with the prompt "help sessions".
+    .helpCommand('help [command]', 'show help for a command')
     .usage('[options] [-- CLAUDE ARGS...]  |  [options] COMMAND')
     .argument('[args...]', 'arguments for Claude Code (or, with --shell, the command to run)')
     .option('--shell', 'run a shell (or the command after --) in the sandbox instead of Claude Code')

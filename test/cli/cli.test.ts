@@ -40,6 +40,16 @@ describe('paude CLI', () => {
     expect(r.stdout).toMatch(/^\s+--shell\s+run a shell/m);
   });
 
+  it('shows help for a command with paude help COMMAND (not Claude Code with the prompt "help COMMAND")', async () => {
+    const r = await runPaude(['help', 'sessions'], { cwd: repo, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: paude sessions \[options\]/m);
+    const root = await runPaude(['help'], { cwd: repo, env });
+    expect(root.code).toBe(0);
+    expect(root.stdout).toMatch(/^Usage: paude \[options\]/m);
+    expect(root.stdout).toMatch(/^\s+help \[command\]\s+show help for a command$/m);
+  });
+
   it('rejects unknown commands and flags with exit code 2 and a suggestion', async () => {
     const cmd = await runPaude(['confgi'], { cwd: repo, env });
     expect(cmd.code).toBe(2);
