@@ -1,11 +1,14 @@
 /** What every benchmark gets, and the per-engine loop most of them share. */
 import type { BenchEngine, EngineProbe } from './engines.js';
+import type { RootlessProbe } from './rootless.js';
 import { row, type Row } from './table.js';
 
 export interface BenchContext {
   /** Few iterations: keeps the benchmarks working in CI, measures nothing worth comparing. */
   smoke: boolean;
   engines: EngineProbe[];
+  /** The rootless Podman of a normal user, for the benchmarks that measure it too (P1). */
+  rootless?: RootlessProbe;
   /** Progress, to stderr (stdout is the table). */
   log(line: string): void;
   /** Errors so far; in smoke mode any of them fails the run. */

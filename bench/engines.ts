@@ -37,8 +37,7 @@ export interface BenchEngine {
 
 export type EngineProbe = { name: EngineName; available: true; bench: BenchEngine } | { name: EngineName; available: false; reason: string };
 
-export async function openEngine(name: EngineName, runId: string, log: (line: string) => void): Promise<EngineProbe> {
-  const socketPath = ENGINE_SOCKETS[name];
+export async function openEngine(name: EngineName, runId: string, log: (line: string) => void, socketPath = ENGINE_SOCKETS[name]): Promise<EngineProbe> {
   if (!existsSync(socketPath)) return { name, available: false, reason: `no socket at ${socketPath}` };
   let engine: Engine;
   try {
@@ -50,7 +49,7 @@ export async function openEngine(name: EngineName, runId: string, log: (line: st
   try {
     await engine.docker.getImage(BASE_IMAGE).inspect();
   } catch {
-    return { name, available: false, reason: `base image ${BASE_IMAGE} is missing on ${name}` };
+    return { name, available: false, reason: `base image ${BASE_IMAGE} is missing on ${name} at ${socketPath}` };
   }
   const cleanups: Array<() => Promise<unknown>> = [];
   const defer = (cleanup: () => Promise<unknown>): void => void cleanups.push(cleanup);
@@ -63,7 +62,7 @@ export async function openEngine(name: EngineName, runId: string, log: (line: st
     const recipe = what === 'proxy' ? await proxyRecipe(BASE_IMAGE) : await agentRecipe({ baseImage: BASE_IMAGE, claude: await claudeCode(engine), certificates: [] });
     const { ref } = await ensureImage(engine.docker, { ...recipe, repository: `localhost/paude-bench-${what}-${runId}`, labels: { ...recipe.labels, ...BENCH_LABELS } });
     defer(() => engine.docker.getImage(ref).remove().catch(ignoreNotFound));
-    log(`${name}: ${what} image ${ref} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`${name} (${socketPath}): ${what} image ${ref} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return ref;
   };
   return {

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { perEngine, type BenchContext, type Benchmark } from './context.js';
+import { guarded, perEngine, type BenchContext, type Benchmark } from './context.js';
+import { measureRootless } from './p1-rootless.js';
 import type { BenchEngine } from './engines.js';
 import { PAUDE_BIN } from './p6-cli-cold-start.js';
 import { profileRun } from './p1-profile.js';
@@ -17,7 +18,13 @@ import { row, type Row } from './table.js';
 
 export const p1WarmStart: Benchmark = {
   id: 'p1',
-  run: (ctx) => perEngine(ctx, 'P1 warm start', (b) => measure(ctx, b)),
+  run: async (ctx) => {
+    const rows = await perEngine(ctx, 'P1 warm start', (b) => measure(ctx, b));
+    const rootless = ctx.rootless;
+    if (rootless?.available) rows.push(...(await guarded(ctx, 'P1 warm start', 'podman rootless', () => measureRootless(ctx, rootless))));
+    else if (rootless) rows.push(row({ benchmark: 'P1 warm start', engine: 'podman rootless', target: '-', runs: 0, note: `not run: ${rootless.reason}` }));
+    return rows;
+  },
 };
 
 export interface Session {
@@ -76,7 +83,7 @@ export async function sessionSetup(b: BenchEngine, images: { agent: string; prox
   };
 }
 
-async function removeLeftovers(b: BenchEngine, ws: string): Promise<void> {
+export async function removeLeftovers(b: BenchEngine, ws: string): Promise<void> {
   const { docker } = b.engine;
   const filters = JSON.stringify({ label: [`paude.workspace=${ws}`] });
   for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true });

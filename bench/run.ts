@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import type { BenchContext, Benchmark } from './context.js';
 import { openEngine, type EngineProbe } from './engines.js';
+import { openRootless } from './rootless.js';
 import { eventsThroughput } from './events-throughput.js';
 import { p1WarmStart } from './p1-warm-start.js';
 import { p4ProxyLatency } from './p4-proxy-latency.js';
@@ -21,7 +22,7 @@ import { renderTable, type Row } from './table.js';
 // Engine-free ones first; P1 before the network sandbox is up, so nothing else runs beside it.
 const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, p5Dashboard, p1WarmStart, p2Attach, p4ProxyLatency, p7PolicyReload];
 // What each needs built; P6 only asks an engine for its sessions.
-const NEEDS = { engine: ['p6'], proxy: ['p1', 'p2', 'p4', 'p7'], agent: ['p1', 'p2'] };
+const NEEDS = { engine: ['p6'], proxy: ['p1', 'p2', 'p4', 'p7'], agent: ['p1', 'p2'], rootless: ['p1'] };
 
 async function main(argv: string[]): Promise<number> {
   const smoke = argv.includes('--smoke');
@@ -37,7 +38,14 @@ async function main(argv: string[]): Promise<number> {
   const runId = `${startedAt.getTime().toString(36)}${randomBytes(2).toString('hex')}`;
   const usesEngines = selected.some((b) => NEEDS.proxy.includes(b.id) || NEEDS.engine.includes(b.id));
   const engines: EngineProbe[] = usesEngines ? await Promise.all([openEngine('podman', runId, log), openEngine('docker', runId, log)]) : [];
-  const ctx: BenchContext = { smoke, engines, log, errors: [] };
+  const rootless = selected.some((b) => NEEDS.rootless.includes(b.id)) ? await openRootless(runId, log) : undefined;
+  const ctx: BenchContext = { smoke, engines, log, errors: [], ...(rootless ? { rootless } : {}) };
+  if (rootless && !rootless.available) {
+    log(`rootless Podman not available: ${rootless.reason}`);
+    if (process.env.CI) ctx.errors.push({ benchmark: 'engines', engine: 'podman rootless', error: new Error(rootless.reason) });
+  }
+  // Each engine's images and cleanups, the rootless one's included.
+  const built: EngineProbe[] = rootless?.available ? [...engines, rootless.probe] : engines;
   for (const e of engines) {
     if (!e.available) {
       log(`${e.name} not available: ${e.reason}`);
@@ -47,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
 
   let interrupted = false;
   const cleanup = async (): Promise<void> => {
-    for (const e of engines) {
+    for (const e of built) {
       if (!e.available) continue;
       try {
         await e.bench.cleanup();
@@ -72,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     // Images first, on both engines at once, so no build runs beside a measurement.
     const ids = selected.map((b) => b.id);
     await Promise.allSettled(
-      engines.flatMap((e) =>
+      built.flatMap((e) =>
         e.available ? [...(ids.some((id) => NEEDS.proxy.includes(id)) ? [e.bench.proxyImage()] : []), ...(ids.some((id) => NEEDS.agent.includes(id)) ? [e.bench.agentImage()] : [])] : [],
       ),
     );
@@ -90,7 +98,8 @@ async function main(argv: string[]): Promise<number> {
   const footer = `${smoke ? 'SMOKE run: figures are not meaningful. ' : ''}Medians over n runs; ratio = figure / baseline. ${hostname()}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}.`;
   console.log(table);
   console.log(`\n${footer}`);
-  const file = await writeResults(startedAt, smoke, engines, rows, { table, footer, full: !smoke && only === undefined });
+  const versions: Array<[string, EngineProbe]> = [...engines.map((e): [string, EngineProbe] => [e.name, e]), ...(rootless?.available ? [['podman rootless', rootless.probe] as [string, EngineProbe]] : [])];
+  const file = await writeResults(startedAt, smoke, versions, rows, { table, footer, full: !smoke && only === undefined });
   console.log(`results: ${file}`);
   for (const e of ctx.errors) log(`error in ${e.benchmark} [${e.engine}]: ${e.error instanceof Error ? e.error.message : String(e.error)}`);
   return smoke && ctx.errors.length > 0 ? 1 : 0;
@@ -100,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
  * bench/results/<timestamp>.json for every run (git-ignored); a full run (every benchmark, not
  * smoke) also replaces latest.json and latest.md, which are committed so runs can be compared.
  */
-async function writeResults(startedAt: Date, smoke: boolean, engines: EngineProbe[], rows: Row[], print: { table: string; footer: string; full: boolean }): Promise<string> {
+async function writeResults(startedAt: Date, smoke: boolean, engines: Array<[string, EngineProbe]>, rows: Row[], print: { table: string; footer: string; full: boolean }): Promise<string> {
   const dir = new URL('./results/', import.meta.url);
   await mkdir(dir, { recursive: true });
   const name = `${startedAt.toISOString().replace(/[:.]/g, '-')}${smoke ? '-smoke' : ''}.json`;
@@ -111,7 +120,7 @@ async function writeResults(startedAt: Date, smoke: boolean, engines: EngineProb
     memoryGB: Math.round(totalmem() / 1024 ** 3),
     kernel: release(),
     node: process.version,
-    engines: Object.fromEntries(engines.map((e) => [e.name, e.available ? e.bench.engine.version : `not available: ${e.reason}`])),
+    engines: Object.fromEntries(engines.map(([name, e]) => [name, e.available ? e.bench.engine.version : `not available: ${e.reason}`])),
   };
   const url = new URL(name, dir);
   const json = `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), smoke, machine, rows }, null, 2)}\n`;

@@ -53,7 +53,7 @@ rootless_run() {
     (cd "$_bs_root" && PAUDE_TEST_ENGINES=podman PAUDE_TEST_FULL=1 PAUDE_TEST_BASE_IMAGE=$base npx vitest run --project integration "${ROOTLESS_SUITES[@]}" "$@")
     return
   fi
-  say "[rootless] ${#ROOTLESS_SUITES[@]} suites as $ROOTLESS_USER against rootless Podman"
+  say "rootless run: ${#ROOTLESS_SUITES[@]} suites as $ROOTLESS_USER against rootless Podman"
   # The user gets this environment without npm's own variables: run from npm, they name root's
   # npm cache and configuration, which the user cannot read (npm view then fails). The rest
   # stays: the machine's proxy and CA settings are what lets the user's npm reach its registry.
