@@ -9,7 +9,7 @@ import { engineStep } from '../engine/engine-failure.js';
 import { ExitCode, PaudeError } from '../../errors.js';
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
-import { removeSandbox, startSandbox } from './local-sandbox.js';
+import { allDone, removeSandbox, startSandbox } from './local-sandbox.js';
 import { stopProxy, waitForProxy } from './proxy-container.js';
 import { faultPoint } from '../../faults.js';
 import { PROXY_STATE_MOUNT, ProxyStateDir } from '../../policy/proxy-state.js';
@@ -18,6 +18,11 @@ export class LocalBackend implements SessionBackend {
   readonly kind;
   readonly endpoint;
   readonly remote;
+
+  /** When this process's attach stream to an agent ended (waitAgent's early answer). */
+  private readonly attached = new Map<string, Promise<void>>();
+  /** Proxy starts still under way for sessions this backend created (create does not wait). */
+  private readonly proxyStarts = new Map<string, Promise<void>>();
 
   constructor(private readonly engine: Engine) {
     this.kind = engine.flavor;
@@ -28,7 +33,7 @@ export class LocalBackend implements SessionBackend {
   async create(spec: SessionSpec): Promise<void> {
     const a = spec.agent;
     const userns = await this.userNamespace();
-    await startSandbox(this.engine, {
+    const sandbox = await startSandbox(this.engine, {
       sessionId: spec.id,
       sessionDir: spec.stateDir,
       proxyImage: spec.proxy.image,
@@ -55,6 +60,7 @@ export class LocalBackend implements SessionBackend {
         ...(userns ? { userns } : {}),
       },
     });
+    this.proxyStarts.set(spec.id, sandbox.proxyStarted);
   }
 
   /**
@@ -93,6 +99,7 @@ export class LocalBackend implements SessionBackend {
       stream.once('close', resolve);
       stream.once('error', () => resolve());
     });
+    this.attached.set(id, ended);
     const resize = (rows: number, cols: number): Promise<void> => this.resize(id, rows, cols);
     if (tty) return { input: stream, output: stream, resize, ended };
     const output = new PassThrough();
@@ -105,8 +112,11 @@ export class LocalBackend implements SessionBackend {
     return { input: stream, output, errors, resize, ended };
   }
 
+  /** Starts the agent; a session this backend created also has its proxy's start finish. */
   async startAgent(id: string): Promise<void> {
-    await engineStep('agent', 'start', () => this.agent(id).start());
+    const proxyStarted = this.proxyStarts.get(id);
+    this.proxyStarts.delete(id);
+    await allDone([proxyStarted, engineStep('agent', 'start', () => this.agent(id).start())]);
   }
 
   private async resize(id: string, rows: number, cols: number): Promise<void> {
@@ -138,9 +148,28 @@ export class LocalBackend implements SessionBackend {
     });
   }
 
+  /**
+   * The agent's exit code. Podman answers /wait only after its cleanup, about 0.25 s after the
+   * command ended; when this process is attached to the agent, the end of that stream says
+   * sooner that the command ended, and an inspect then has its code. /wait stays the answer
+   * whenever the two disagree (a stream lost while the agent runs).
+   */
   async waitAgent(id: string): Promise<number> {
-    const result = (await this.agent(id).wait()) as { StatusCode: number };
-    return result.StatusCode;
+    const waited = (this.agent(id).wait() as Promise<{ StatusCode: number }>).then((r) => r.StatusCode);
+    const ended = this.attached.get(id);
+    if (!ended) return waited;
+    waited.catch(() => undefined);
+    return Promise.race([waited, ended.then(() => this.exitCodeOnceEnded(id, waited))]);
+  }
+
+  private async exitCodeOnceEnded(id: string, waited: Promise<number>): Promise<number> {
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline) {
+      const state = (await this.agent(id).inspect().catch(() => undefined))?.State;
+      if (state && !state.Running && !state.Restarting && state.Status !== 'created') return state.ExitCode;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return waited;
   }
 
   async killAgent(id: string): Promise<void> {
@@ -178,6 +207,7 @@ export class LocalBackend implements SessionBackend {
       stream.once('close', resolve);
       stream.once('error', () => resolve());
     });
+    this.attached.set(id, ended);
     const resize = async (rows: number, cols: number): Promise<void> => {
       try {
         await exec.resize({ h: rows, w: cols });
@@ -273,6 +303,10 @@ export class LocalBackend implements SessionBackend {
   }
 
   async remove(id: string): Promise<void> {
+    // A proxy still starting (the start failed before the agent's) settles before it goes.
+    const pending = this.proxyStarts.get(id);
+    this.proxyStarts.delete(id);
+    await pending?.catch(() => undefined);
     await removeSandbox(this.engine, id);
   }
 
