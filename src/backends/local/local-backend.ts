@@ -9,7 +9,7 @@ import { engineStep } from '../engine/engine-failure.js';
 import { ExitCode, PaudeError } from '../../errors.js';
 import { execInContainer } from '../engine/exec.js';
 import { LABEL } from './labels.js';
-import { allDone, removeSandbox, startSandbox } from './local-sandbox.js';
+import { removeSandbox, startSandbox } from './local-sandbox.js';
 import { stopProxy, waitForProxy } from './proxy-container.js';
 import { faultPoint } from '../../faults.js';
 import { PROXY_STATE_MOUNT, ProxyStateDir } from '../../policy/proxy-state.js';
@@ -112,11 +112,18 @@ export class LocalBackend implements SessionBackend {
     return { input: stream, output, errors, resize, ended };
   }
 
-  /** Starts the agent; a session this backend created also has its proxy's start finish. */
+  /**
+   * Starts the agent once the proxy's start (begun by create, and by now usually done) is: the
+   * agent never runs beside a proxy that failed to start.
+   */
   async startAgent(id: string): Promise<void> {
     const proxyStarted = this.proxyStarts.get(id);
     this.proxyStarts.delete(id);
-    await allDone([proxyStarted, engineStep('agent', 'start', () => this.agent(id).start())]);
+    if (proxyStarted) {
+      await proxyStarted;
+      faultPoint('start.proxy-started');
+    }
+    await engineStep('agent', 'start', () => this.agent(id).start());
   }
 
   private async resize(id: string, rows: number, cols: number): Promise<void> {

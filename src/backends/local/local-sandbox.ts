@@ -79,14 +79,15 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
   ]);
   faultPoint('start.containers-created');
   if (stateVolume) await engineStep('proxy', 'copy files into', async () => engine.docker.getContainer(proxyId).putArchive(packTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT }), PROXY_STATE_MOUNT);
-  const proxyStarted = engineStep('proxy', 'start', () => engine.docker.getContainer(proxyId).start()).then(() => faultPoint('start.proxy-started'));
+  const proxyStarted: Promise<void> = engineStep('proxy', 'start', async () => void (await engine.docker.getContainer(proxyId).start()));
   if (spec.startAgent === false) {
-    // The caller starts the agent, and meanwhile the proxy starts (it takes the longest of the
-    // start: 0.15–0.25 s). Its failure is the caller's to take (Sandbox.proxyStarted).
+    // The caller starts the agent, and meanwhile the proxy starts (0.15–0.25 s, the longest
+    // step of a start). Its failure is the caller's to take (Sandbox.proxyStarted).
     proxyStarted.catch(() => undefined);
     return { sessionId: spec.sessionId, link, proxyId, agentId, state, proxyStarted };
   }
   await allDone([proxyStarted, engineStep('agent', 'start', () => engine.docker.getContainer(agentId).start())]);
+  faultPoint('start.proxy-started');
   if (spec.waitForProxy ?? true) await waitForProxy(engine, proxyId, state);
   return { sessionId: spec.sessionId, link, proxyId, agentId, state, proxyStarted };
 }
@@ -96,7 +97,7 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
  * disk, an image missing) is removed by the session's labels, which must find everything it
  * made, also what was still being created when the first step failed.
  */
-export async function allDone<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+async function allDone<T extends readonly unknown[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(steps);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
