@@ -23,7 +23,8 @@ if (UI_NODE_FLAGS.some((flag) => !process.execArgv.includes(flag))) {
   const { constants } = await import('node:os');
   process.exit(code ?? 128 + (constants.signals[signal] ?? 1));
 }
-const { main } = await import('../dist/cli/main.js');
+// One bundle (scripts/bundle.mjs): a third of a short command's time went to loading modules.
+const { main } = await import('../dist/bundle/main.js');
 
 // `paude ... | head` closes the pipe early; that is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
