@@ -8,7 +8,8 @@
  * sends is untrusted: bodies are limited in size (also after gzip), and only decoded as OTLP
  * JSON or protobuf.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../node-http.js';
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzip } from 'node:zlib';
@@ -104,7 +105,7 @@ export class OtlpRelay {
     }
     await this.unspool();
     await rm(this.socket, { force: true });
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(this.socket, resolve);

@@ -255,6 +255,10 @@ export class SessionRun {
     const { paths } = this.resolved;
     const { audit, host, ended } = this;
     await host.stop();
+    // Once the command has ended, the agent's hook spool is read while the proxy stops (both
+    // are for the story below); otherwise after the agent has been stopped.
+    const readSpool = hookSpoolOf(backend, id);
+    const spool = ended.exitCode !== null && audit ? readSpool?.().catch(() => undefined) : undefined;
     // The proxy's last requests reach its access log as it stops (read by settleSession below).
     if (ended.startedAt && audit && !backend.remote) {
       await backend.stop(id, 0).catch(() => undefined);
@@ -262,7 +266,7 @@ export class SessionRun {
       await host.stop();
     }
     if (ended.startedAt) {
-      await settleSession(audit, paths, id, ended, hookSpoolOf(backend, id)).catch((error: unknown) => {
+      await settleSession(audit, paths, id, ended, spool ? () => spool : readSpool).catch((error: unknown) => {
         // The start failed for the same reason (a full disk): that one sentence says it.
         const same = error instanceof WriteError && this.failure instanceof WriteError && error.code === this.failure.code;
         if (!same) this.o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`);

@@ -4,7 +4,8 @@
  * status codes), so it is detected once from the version endpoint.
  */
 import { stat } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../../node-http.js';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { parseSshEndpoint, sshTunnel } from './ssh-tunnel.js';
@@ -106,7 +107,7 @@ export function rawRequest<T>(engine: Engine, options: { path: string; method: '
 export function attachContainer(engine: Engine, id: string): Promise<Duplex> {
   const modem = engine.docker.modem as { socketPath?: string; host?: string; port?: number | string; protocol?: string };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({
+    const req = http.request({
       ...(modem.socketPath ? { socketPath: modem.socketPath } : { host: modem.host, port: modem.port }),
       path: `/containers/${encodeURIComponent(id)}/attach?stream=1&stdin=1&stdout=1&stderr=1`,
       method: 'POST',
