@@ -51,13 +51,25 @@ chmod 0700 "$runtime"
 sock="$runtime/podman/podman.sock"
 
 answers() { curl -fsS --max-time 2 --unix-socket "$1" http://d/v1.41/version >/dev/null 2>&1; }
+# A service this script started earlier from a directory that is gone since (see below) answers,
+# but starts no container: it is stopped (by its pid) and started again.
+pidfile="$STATE_DIR/podman-rootless.pid"
+service_cwd() { for p in $(cat "$pidfile" 2>/dev/null) $(ps -o pid= --ppid "$(cat "$pidfile" 2>/dev/null || echo 0)"); do readlink "/proc/$p/cwd"; done 2>/dev/null; }
+if [ -f "$pidfile" ] && service_cwd | grep -q '(deleted)$'; then
+  log "restarting $ROOTLESS_USER's podman system service (its working directory was removed)"
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  for _ in $(seq 1 50); do answers "$sock" || break; sleep 0.2; done
+fi
 if ! answers "$sock"; then
   log "starting $ROOTLESS_USER's podman system service on $sock"
   as_user mkdir -p "$runtime/podman"
   rm -f "$sock"
-  # runuser forwards a SIGTERM to the service: its pid is the one to stop.
-  runuser -u "$ROOTLESS_USER" -- env HOME="$home" XDG_RUNTIME_DIR="$runtime" nohup podman system service --time=0 "unix://$sock" >"$STATE_DIR/podman-rootless.log" 2>&1 &
-  echo $! >"$STATE_DIR/podman-rootless.pid"
+  # runuser forwards a SIGTERM to the service: its pid is the one to stop. It runs in the user's
+  # home: the conmon of every container inherits the service's directory, and fails every start
+  # ("Failed to get working directory", the engine saying only "exit status 1") once that
+  # directory is gone (a CI checkout removed after the run that started the service).
+  (cd "$home" && exec runuser -u "$ROOTLESS_USER" -- env HOME="$home" XDG_RUNTIME_DIR="$runtime" nohup podman system service --time=0 "unix://$sock" >"$STATE_DIR/podman-rootless.log" 2>&1) &
+  echo $! >"$pidfile"
   for _ in $(seq 1 150); do answers "$sock" && break; sleep 0.2; done
   answers "$sock" || { log "the rootless service did not answer; last log lines:"; tail -n 30 "$STATE_DIR/podman-rootless.log" >&2; exit 1; }
 fi
@@ -66,4 +78,5 @@ if ! as_user podman image exists "$BASE_IMAGE"; then
   log "loading $BASE_IMAGE into $ROOTLESS_USER's storage"
   podman save "$BASE_IMAGE" | as_user podman load >/dev/null
 fi
-log "podman (rootless, $ROOTLESS_USER): $(curl -fsS --unix-socket "$sock" http://d/v1.41/info | grep -o '"rootless":[a-z]*' | head -1)"
+# Podman's own /info says whether it runs rootless (its Docker-compatible one does not).
+log "podman for $ROOTLESS_USER: $(curl -fsS --unix-socket "$sock" http://d/v4.0.0/libpod/info | grep -o '"rootless":[a-z]*' | head -1)"

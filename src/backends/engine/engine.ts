@@ -119,8 +119,19 @@ export function attachContainer(engine: Engine, id: string): Promise<Duplex> {
     });
     req.on('response', (res) => {
       if (res.statusCode !== 200) {
-        res.resume();
-        reject(new Error(`attach to ${id} failed: HTTP ${res.statusCode}`));
+        // The engine's JSON answer ({"message": ...}), raised the way dockerode raises its errors.
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8').trim();
+          let message = text;
+          try {
+            message = (JSON.parse(text) as { message?: string }).message ?? text;
+          } catch {
+            // not JSON: the text as it is
+          }
+          reject(Object.assign(new Error(`(HTTP code ${res.statusCode}) attach - ${message}`), { statusCode: res.statusCode, json: { message: message || `HTTP ${res.statusCode}` } }));
+        });
         return;
       }
       // Some engines answer 200 and then speak raw on the same connection.
