@@ -55,6 +55,14 @@ const SERVICE: Record<OtlpSignal, string> = {
  * gRPC: `http://host:port` is plaintext, `https://` TLS with the system's roots. Only protobuf
  * can travel this way; a JSON export (the agent was told to send protobuf) is refused.
  */
+/**
+ * A CommonJS module's exports from a dynamic import: Node's loader names them, paude's bundle
+ * (scripts/bundle.mjs) gives them as the default export only.
+ */
+function commonJs(loaded: typeof Grpc): typeof Grpc {
+  return 'credentials' in loaded ? loaded : (loaded as unknown as { default: typeof Grpc }).default;
+}
+
 export function grpcSender(endpoint: string, headers: Record<string, string>): Sender & { close(): void } {
   const url = new URL(endpoint);
   let client: Grpc.Client | undefined;
@@ -62,7 +70,7 @@ export function grpcSender(endpoint: string, headers: Record<string, string>): S
   const identity = (b: Buffer): Buffer => b;
   const send = async (e: Export): Promise<Outcome> => {
     if (!/^application\/(x-)?protobuf/i.test(e.contentType)) return 'refused';
-    grpc ??= await import('@grpc/grpc-js');
+    grpc ??= commonJs(await import('@grpc/grpc-js'));
     const g = grpc;
     client ??= new g.Client(url.host, url.protocol === 'https:' ? g.credentials.createSsl() : g.credentials.createInsecure());
     const metadata = new g.Metadata();
