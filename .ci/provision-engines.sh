@@ -55,7 +55,9 @@ if ! answers "$PODMAN_SOCK"; then
   log "starting podman system service on $PODMAN_SOCK"
   mkdir -p "$(dirname "$PODMAN_SOCK")"
   rm -f "$PODMAN_SOCK"
-  nohup podman system service --time=0 "unix://$PODMAN_SOCK" >"$STATE_DIR/podman-service.log" 2>&1 &
+  # From /: every container's conmon inherits the service's directory, and fails once it is
+  # gone (a CI checkout removed while the service goes on; docs/ENGINE-FACTS.md).
+  (cd / && exec nohup podman system service --time=0 "unix://$PODMAN_SOCK" >"$STATE_DIR/podman-service.log" 2>&1) &
   echo $! >"$STATE_DIR/podman-service.pid"
   wait_for "$PODMAN_SOCK" podman "$STATE_DIR/podman-service.log"
 fi
@@ -63,8 +65,8 @@ fi
 if ! answers "$DOCKER_SOCK"; then
   log "starting dockerd on $DOCKER_SOCK"
   mkdir -p "$(dirname "$DOCKER_SOCK")"
-  nohup dockerd --host "unix://$DOCKER_SOCK" --data-root /var/lib/docker --exec-root /var/run/docker-exec \
-    --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1 &
+  (cd / && exec nohup dockerd --host "unix://$DOCKER_SOCK" --data-root /var/lib/docker --exec-root /var/run/docker-exec \
+    --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1) &
   wait_for "$DOCKER_SOCK" dockerd "$STATE_DIR/dockerd.log"
 fi
 log "podman: $(curl -fsS --unix-socket "$PODMAN_SOCK" http://d/v1.41/version | head -c 120)"
