@@ -34,7 +34,7 @@ const COLS = 100;
 const ROWS = 30;
 const MARK = 'P2-SCREEN-MARK';
 
-interface Client {
+export interface Client {
   pty: IPty;
   screen(): string;
   raw(): string;
@@ -42,7 +42,7 @@ interface Client {
   exit: Promise<number>;
 }
 
-function client(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Client {
+export function client(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Client {
   const term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
   const pty = spawn(command, args, { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd, env: { ...env, TERM: 'xterm-256color' } });
   let raw = '';
@@ -167,7 +167,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
   ];
 }
 
-async function startDetached(session: Session): Promise<string> {
+export async function startDetached(session: Session): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawnChild(process.execPath, [PAUDE_BIN, '--detach', '--shell'], { cwd: session.ws, env: session.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
