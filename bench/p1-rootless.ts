@@ -31,8 +31,10 @@ export async function measureRootless(ctx: BenchContext, rootless: RootlessProbe
   const [paudeCmd, paudeArgs] = user.as(user.node, [user.paudeBin, '--shell', '--', 'true'], paudeEnv);
   // The podman CLI reads the user's storage.conf under their real home.
   const [bareCmd, bareArgs] = user.as('podman', ['run', '--rm', '--entrypoint=', agent, 'true'], { ...base, HOME: user.home });
-  const paude = (): Promise<number> => timedRun(paudeCmd, paudeArgs, paths.ws, {});
-  const bare = (): Promise<number> => timedRun(bareCmd, bareArgs, paths.ws, {});
+  // runuser is found on this process's PATH; the user's command gets only what as() gives it.
+  const here = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' };
+  const paude = (): Promise<number> => timedRun(paudeCmd, paudeArgs, paths.ws, here);
+  const bare = (): Promise<number> => timedRun(bareCmd, bareArgs, paths.ws, here);
   const runs = ctx.smoke ? 1 : 10;
   if (!ctx.smoke) {
     await paude();

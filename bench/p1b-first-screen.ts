@@ -21,14 +21,20 @@ export const p1bFirstScreen: Benchmark = {
   run: (ctx) => perEngine(ctx, 'P1b first screen', (b) => measure(ctx, b)),
 };
 
-/** What Claude Code's first screen says, whichever it is (its welcome, its prompt, a dialog). */
-const DRAWN = /Claude Code/;
+/**
+ * What Claude Code's first screen says, whichever it is: its welcome ("Welcome to Claude Code",
+ * which a first run's theme picker below it may scroll away) or its prompt.
+ */
+const DRAWN = /Welcome to Claude Code|Let's get started|Claude Code v[0-9]/;
+/** Terminal control sequences (ESC [ ... final byte), which the raw output has between words. */
+const CSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[ -/]*[@-~]`, 'g');
+const plain = (raw: string): string => raw.replace(CSI, '');
 const KEY = `sk-ant-bench-${randomBytes(8).toString('hex')}`;
 const MODEL = 'http://model.bench.test:4000';
 
 async function firstScreen(c: Client): Promise<number> {
   const start = performance.now();
-  await c.until(() => DRAWN.test(c.screen()), 60_000);
+  await c.until(() => DRAWN.test(c.screen()) || DRAWN.test(plain(c.raw())), 60_000);
   return performance.now() - start;
 }
 

@@ -55,7 +55,8 @@ export function client(command: string, args: string[], env: NodeJS.ProcessEnv, 
   });
   const screen = (): string => {
     const lines: string[] = [];
-    for (let i = 0; i < ROWS; i++) lines.push(term.buffer.active.getLine(i)?.translateToString(true) ?? '');
+    const top = term.buffer.active.viewportY;
+    for (let i = 0; i < ROWS; i++) lines.push(term.buffer.active.getLine(top + i)?.translateToString(true) ?? '');
     return lines.join('\n');
   };
   return {
