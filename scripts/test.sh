@@ -21,7 +21,7 @@ ensure_base_image
 # being reported as "NOT RUN" (test/support/requirements.ts).
 export PAUDE_TEST_FULL=1
 export PAUDE_TEST_BASE_IMAGE=${PAUDE_TEST_BASE_IMAGE:-$PAUDE_LOCAL_BASE_IMAGE}
-npm run build
+[ "${BOOTSTRAP_BUILT:-}" = 1 ] || npm run build
 npm run typecheck
 npm run lint
 

@@ -59,6 +59,8 @@ ensure_deps() {
   if [[ ! -f $_bs_root/node_modules/.package-lock.json || $_bs_root/package-lock.json -nt $_bs_root/node_modules/.package-lock.json ]]; then
     say "installing dependencies (npm ci)"
     (cd "$_bs_root" && npm ci --no-audit --no-fund) || missing 1 "npm ci failed (its output is above): check the npm registry settings (npm config get registry)"
+    # npm ci has built dist/ (the prepare script): callers need not build again.
+    BOOTSTRAP_BUILT=1
   fi
 }
 
