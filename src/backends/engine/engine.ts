@@ -148,10 +148,12 @@ export interface EngineSecurity {
   driver: string;
   /** Overlay through fuse-overlayfs (rootless Podman where the kernel's overlay is not allowed). */
   fuseOverlay: boolean;
+  /** The cgroup version ('1' or '2') and, when the engine says, the controllers it may use. */
+  cgroups?: { version: string; controllers?: string[] };
 }
 
 interface LibpodInfo {
-  host?: { security?: { rootless?: boolean } };
+  host?: { security?: { rootless?: boolean }; cgroupVersion?: string; cgroupControllers?: string[] };
   store?: { graphDriverName?: string; graphOptions?: Record<string, unknown> };
 }
 
@@ -162,11 +164,13 @@ interface LibpodInfo {
 async function askSecurity(engine: Engine): Promise<EngineSecurity> {
   if (engine.flavor === 'podman') {
     const info = await rawRequest<LibpodInfo>(engine, { path: '/v4.0.0/libpod/info', method: 'GET', statusCodes: { 200: true, 500: 'server error' } });
-    return { rootless: info.host?.security?.rootless === true, driver: info.store?.graphDriverName ?? 'unknown', fuseOverlay: info.store?.graphOptions?.['overlay.mount_program'] !== undefined };
+    const host = info.host;
+    const cgroups = host?.cgroupVersion ? { cgroups: { version: host.cgroupVersion.replace(/^v/, ''), controllers: host.cgroupControllers ?? [] } } : {};
+    return { rootless: host?.security?.rootless === true, driver: info.store?.graphDriverName ?? 'unknown', fuseOverlay: info.store?.graphOptions?.['overlay.mount_program'] !== undefined, ...cgroups };
   }
-  const info = (await engine.docker.info()) as { SecurityOptions?: string[]; Driver?: string };
+  const info = (await engine.docker.info()) as { SecurityOptions?: string[]; Driver?: string; CgroupVersion?: string };
   const rootless = (info.SecurityOptions ?? []).some((o) => o.split(',').includes('name=rootless'));
-  return { rootless, driver: info.Driver ?? 'unknown', fuseOverlay: info.Driver === 'fuse-overlayfs' };
+  return { rootless, driver: info.Driver ?? 'unknown', fuseOverlay: info.Driver === 'fuse-overlayfs', ...(info.CgroupVersion ? { cgroups: { version: info.CgroupVersion } } : {}) };
 }
 
 const security = new WeakMap<Engine, Promise<EngineSecurity>>();

@@ -61,6 +61,7 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
   });
   const net = ['pasta', 'slirp4netns'].map((t) => f.which(t)).find(Boolean);
   checks.push({ name: 'user-mode networking', ok: net !== undefined, found: net ?? 'neither pasta nor slirp4netns on PATH', ...(net ? {} : { fix: 'install slirp4netns (or passt, for pasta)' }) });
+  checks.push(limitsCheck(f.engine.cgroups));
   const rt = f.runtimeDir;
   const rtOk = rt !== undefined && rt.owner === f.user.uid;
   checks.push({
@@ -70,6 +71,30 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
     ...(rtOk ? {} : { fix: 'log in through a session that makes /run/user/UID (systemd-logind), or create it owned by you with mode 0700 and export XDG_RUNTIME_DIR' }),
   });
   return checks;
+}
+
+/** The controllers a session's limits (resources.memory, cpus, pids) need. */
+const LIMITS = ['memory', 'pids', 'cpu'];
+
+/**
+ * Whether the engine can hold a rootless session to its memory, CPU and process limits: only
+ * on cgroups v2 with those controllers delegated to the user (on v1 rootless Podman ignores the
+ * limits, saying so only in its service's log).
+ */
+function limitsCheck(cgroups: RootlessFacts['engine']['cgroups']): Check {
+  const name = 'resource limits (memory, cpus, pids)';
+  if (!cgroups) return { name, ok: true, found: 'the engine does not say its cgroup version' };
+  const missing = cgroups.version === '2' ? LIMITS.filter((c) => cgroups.controllers && !cgroups.controllers.includes(c)) : LIMITS;
+  if (missing.length === 0) return { name, ok: true, found: `cgroups v2${cgroups.controllers ? ` (${cgroups.controllers.join(', ')})` : ''}` };
+  return {
+    name,
+    ok: false,
+    found: cgroups.version === '2' ? `cgroups v2 without ${missing.join(', ')} for your user: those limits are not applied` : 'cgroups v1: the engine ignores every limit for rootless containers',
+    fix:
+      cgroups.version === '2'
+        ? `delegate ${missing.join(' ')} to users (systemd: a drop-in for user@.service with Delegate=${LIMITS.join(' ')}), then log in again`
+        : 'boot with cgroups v2 (systemd.unified_cgroup_hierarchy=1 on the kernel command line) and delegate memory, pids and cpu to users, or run paude against a rootful engine',
+  };
 }
 
 /** The facts of this host and the engine, for rootlessChecks. */
