@@ -46,8 +46,7 @@ rootless_prepare() {
   chown -R "$ROOTLESS_USER:" "$_rl_stage"
 }
 
-# Extra arguments go to vitest. One test file at a time (PAUDE_TEST_WORKERS): it runs beside the
-# rootful run in npm test.
+# Extra arguments go to vitest.
 rootless_run() {
   local base=${PAUDE_TEST_BASE_IMAGE:-$PAUDE_LOCAL_BASE_IMAGE}
   if [ "$(id -u)" != 0 ]; then
@@ -64,6 +63,6 @@ rootless_run() {
   done
   (cd "$_rl_stage" && runuser -u "$ROOTLESS_USER" -- env "${unset_npm[@]}" HOME="$_rl_home" XDG_RUNTIME_DIR="/run/user/$_rl_uid" \
     PATH="$_rl_node_bin:/usr/bin:/bin" CI="${CI:-}" PAUDE_TEST_ENGINES=podman PAUDE_TEST_FULL=1 PAUDE_TEST_BASE_IMAGE="$base" \
-    PAUDE_TEST_WORKERS="${PAUDE_TEST_WORKERS:-1}" \
+    ${PAUDE_TEST_WORKERS:+PAUDE_TEST_WORKERS="$PAUDE_TEST_WORKERS"} \
     npx vitest run --project integration "${ROOTLESS_SUITES[@]}" "$@")
 }
