@@ -214,7 +214,6 @@ export class LocalBackend implements SessionBackend {
       stream.once('close', resolve);
       stream.once('error', () => resolve());
     });
-    this.attached.set(id, ended);
     const resize = async (rows: number, cols: number): Promise<void> => {
       try {
         await exec.resize({ h: rows, w: cols });
