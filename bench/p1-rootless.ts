@@ -8,7 +8,7 @@ import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './context.js';
-import { removeLeftovers, timedRun } from './p1-warm-start.js';
+import { interleaved, removeLeftovers, timedRun } from './p1-warm-start.js';
 import type { RootlessProbe } from './rootless.js';
 import { median } from './stats.js';
 import { row, type Row } from './table.js';
@@ -36,15 +36,7 @@ export async function measureRootless(ctx: BenchContext, rootless: RootlessProbe
   const paude = (): Promise<number> => timedRun(paudeCmd, paudeArgs, paths.ws, here);
   const bare = (): Promise<number> => timedRun(bareCmd, bareArgs, paths.ws, here);
   const runs = ctx.smoke ? 1 : 10;
-  if (!ctx.smoke) {
-    await paude();
-    await bare();
-  }
-  const times = { paude: [] as number[], bare: [] as number[] };
-  for (let i = 0; i < runs; i++) {
-    times.paude.push(await paude());
-    times.bare.push(await bare());
-  }
+  const times = await interleaved(runs, ctx.smoke, paude, bare);
   const m = { paude: median(times.paude), bare: median(times.bare) };
   return [
     row({

@@ -38,16 +38,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
   const runs = ctx.smoke ? 1 : 10;
   const paude = (): Promise<number> => timedRun(process.execPath, [PAUDE_BIN, '--shell', '--', 'true'], session.ws, session.env);
   const bare = (): Promise<number> => timedRun(b.name, ['run', '--rm', '--entrypoint=', agent, 'true'], session.ws, process.env);
-  // One of each first: page cache, engine caches and node's compile cache warm up alike.
-  if (!ctx.smoke) {
-    await paude();
-    await bare();
-  }
-  const times = { paude: [] as number[], bare: [] as number[] };
-  for (let i = 0; i < runs; i++) {
-    times.paude.push(await paude());
-    times.bare.push(await bare());
-  }
+  const times = await interleaved(runs, ctx.smoke, paude, bare);
   const profile = await profileRun(b, session);
   ctx.log(`P1 [${b.name}] profile of one traced run (ms from spawn):\n${profile.text}`);
   const m = { paude: median(times.paude), bare: median(times.bare) };
@@ -63,6 +54,23 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
       details: { paudeMs: times.paude, bareMs: times.bare, profile: profile.data },
     }),
   ];
+}
+
+/**
+ * paude and its baseline, `runs` times each, alternating; outside smoke runs one of each first,
+ * not counted (page cache, engine caches and node's compile cache warm up alike).
+ */
+export async function interleaved(runs: number, smoke: boolean, paude: () => Promise<number>, bare: () => Promise<number>): Promise<{ paude: number[]; bare: number[] }> {
+  if (!smoke) {
+    await paude();
+    await bare();
+  }
+  const times = { paude: [] as number[], bare: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    times.paude.push(await paude());
+    times.bare.push(await bare());
+  }
+  return times;
 }
 
 /** A throwaway config (the run's images, this engine), data, cache, home and workspace. */

@@ -12,7 +12,7 @@ import { perEngine, type BenchContext, type Benchmark } from './context.js';
 import type { BenchEngine } from './engines.js';
 import { client, type Client } from './p2-attach.js';
 import { PAUDE_BIN } from './p6-cli-cold-start.js';
-import { removeLeftovers, sessionSetup } from './p1-warm-start.js';
+import { interleaved, removeLeftovers, sessionSetup } from './p1-warm-start.js';
 import { median } from './stats.js';
 import { row, type Row } from './table.js';
 
@@ -64,15 +64,7 @@ async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
     }
   };
   const runs = ctx.smoke ? 1 : 5;
-  if (!ctx.smoke) {
-    await paude();
-    await bare();
-  }
-  const times = { paude: [] as number[], bare: [] as number[] };
-  for (let i = 0; i < runs; i++) {
-    times.paude.push(await paude());
-    times.bare.push(await bare());
-  }
+  const times = await interleaved(runs, ctx.smoke, paude, bare);
   const m = { paude: median(times.paude), bare: median(times.bare) };
   return [
     row({
