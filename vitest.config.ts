@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['verbose'] : ['default'],
+    // In CI, also where the time went (test/support/file-times-reporter.ts).
+    reporters: process.env.CI ? ['verbose', './test/support/file-times-reporter.ts'] : ['default'],
     // One test file at a time unless PAUDE_TEST_WORKERS says more: on the 2-core CI machine, two
     // rootful files beside the rootless run overloaded it (load 18; an image build, a stop and
     // a screen wait timed out), while one beside the rootless run passes.
