@@ -39,12 +39,15 @@ if [ "${PAUDE_TEST_ROOTLESS:-1}" != 0 ]; then
   set +m
   trap '[ -z "$rootless_pid" ] || kill -- "-$rootless_pid" 2>/dev/null' EXIT
 fi
+say "set up in ${SECONDS} s; the suites start"
 status=0
 npx vitest run "$@" || status=$?
+say "the rootful suites ended at ${SECONDS} s"
 if [ -n "$rootless_pid" ]; then
   rootless_status=0
   wait "$rootless_pid" || rootless_status=$?
   rootless_pid=
+  say "the rootless run ended at ${SECONDS} s"
   if [ "$rootless_status" != 0 ]; then
     say "the rootless run failed (exit $rootless_status): its lines begin with [rootless]"
     [ "$status" != 0 ] || status=$rootless_status

@@ -4,6 +4,10 @@
  * that test/integration/faults.test.ts can check that whatever is left is listed truthfully,
  * collected by `paude gc` and usable again. Armed only by PAUDE_FAULT_POINT=<name>; otherwise
  * each point is one string comparison. Not a user feature: names may change with the code.
+ *
+ * The same points are the steps of a profile: PAUDE_TRACE=1 prints each one as it is passed,
+ * with the time since the process began (module loading included), as do the few other steps
+ * marked with `traceStep` (docs/DEVELOPING.md, "Where the time goes").
  */
 
 /** Every point, in the order a session meets them. The fault test runs each one. */
@@ -48,7 +52,16 @@ export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export const FAULT_ENV = 'PAUDE_FAULT_POINT';
 
+const TRACING = process.env.PAUDE_TRACE === '1';
+
+/** With PAUDE_TRACE=1, says on stderr that this step was reached, and when (ms since the process began). */
+export function traceStep(name: string): void {
+  if (TRACING) process.stderr.write(`paude: trace ${performance.now().toFixed(0).padStart(5)} ms ${name}\n`);
+}
+
 /** Kills this process with SIGKILL when PAUDE_FAULT_POINT names this point. */
 export function faultPoint(name: FaultPoint): void {
+  traceStep(name);
   if (process.env[FAULT_ENV] === name) process.kill(process.pid, 'SIGKILL');
 }
+

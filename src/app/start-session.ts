@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { BackendRegistry } from '../backends/registry.js';
 import type { SessionBackend } from '../backends/session-backend.js';
 import { loadConfig, type FlagOverrides, type ResolvedConfig } from '../config/load-config.js';
-import { faultPoint } from '../faults.js';
+import { faultPoint, traceStep } from '../faults.js';
 import { writeFailure } from '../fs/atomic-write.js';
 import { registryGroupsOfTexts, sharedRegistryResolver, type RegistryGroupResolver } from '../policy/registry-groups.js';
 import type { Stdio } from '../sessions/terminal.js';
@@ -48,6 +48,7 @@ export interface RunOptions {
 }
 
 export async function runSession(o: RunOptions): Promise<number> {
+  traceStep('start.begin');
   const resolved = await (o.load ? o.load(o.flags) : loadConfig({ cwd: o.cwd, env: o.env, flags: o.flags, trust: 'require' }));
   const { config, paths, project } = resolved;
   for (const w of resolved.warnings) o.stdio.stderr.write(`paude: warning: ${w}\n`);
@@ -59,7 +60,9 @@ export async function runSession(o: RunOptions): Promise<number> {
   const registryGroups = o.registryGroups ?? sharedRegistryResolver();
   void registryGroups.resolve(registryGroupsOfTexts([...config.network.allowlist, ...config.network.denylist]));
 
+  traceStep('start.configured');
   const prepared = await new BackendRegistry({ config: config.backend, env: o.env }).prepare({ config, paths, rebuild: o.rebuild, out: o.stdio.stderr, devcontainerFile: project.devcontainerJson });
+  traceStep('start.engine-ready');
   const detach = o.detach === true;
   const plan = await planSession(resolved, prepared, {
     cwd: o.cwd,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/load-config.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { AUDIT_HOOKS, flushSinks, hookSpoolOf, openAuditLog, recordProxyRestart, recordQuarantined, recordSessionStart, settleSession } from '../../audit/audit-service.js';
-import { faultPoint } from '../../faults.js';
+import { faultPoint, traceStep } from '../../faults.js';
 import { WriteError } from '../../fs/atomic-write.js';
 import { packDirectory, packTar } from '../../fs/tar.js';
 import { copyClaudeConfig } from '../../run/claude-config.js';
@@ -254,6 +254,7 @@ export class SessionRun {
     const { backend, id, sessionDir } = this.plan;
     const { paths } = this.resolved;
     const { audit, host, ended } = this;
+    traceStep('end.begin');
     await host.stop();
     // Once the command has ended, the agent's hook spool is read while the proxy stops (both
     // are for the story below); otherwise after the agent has been stopped.
@@ -264,6 +265,7 @@ export class SessionRun {
       await backend.stop(id, 0).catch(() => undefined);
       // The agent has ended: what it left at protected paths goes now, and is in the story.
       await host.stop();
+      traceStep('end.proxy-stopped');
     }
     if (ended.startedAt) {
       await settleSession(audit, paths, id, ended, spool ? () => spool : readSpool).catch((error: unknown) => {
@@ -272,12 +274,15 @@ export class SessionRun {
         if (!same) this.o.stdio.stderr.write(`paude: warning: the audit log could not be written (${(error as Error).message})\n`);
       });
     }
+    traceStep('end.settled');
     await backend.remove(id).catch(() => undefined);
+    traceStep('end.removed');
     await rm(sessionDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     // The guard's very last look, without a note in the directory just removed.
     const moved = await host.guard.stop();
     if (ended.startedAt && moved.length > 0) await recordQuarantined(audit, paths, id).catch(() => undefined);
     await flushSinks(audit);
+    traceStep('end.done');
     if (moved.length > 0) {
       const quarantine = quarantineDir(paths.dataDir, id);
       this.o.stdio.stderr.write(

@@ -10,6 +10,7 @@ import type { BackendContext, BackendStrategy, Discovered, RecordedEndpoint } fr
 import { recordedFailure } from '../backend-strategy.js';
 import type { BackendKind } from '../session-backend.js';
 import { LocalBackend } from './local-backend.js';
+import { traceStep } from '../../faults.js';
 
 const ENGINE_SCHEMES = ['unix://', 'ssh://', 'tcp://', 'http://', 'https://', 'npipe://'];
 
@@ -66,6 +67,7 @@ export function engineStrategy(ctx: BackendContext): BackendStrategy {
     async prepare(options) {
       // The image recipes are loaded only to start a session (not to list or attach).
       const [engine, { sessionImages }] = await Promise.all([findEngine(discoveryEnv(), config.type, configured), import('./local-images.js')]);
+      traceStep('start.engine-found');
       const images = await sessionImages(engine, options.config, options.paths, { rebuild: options.rebuild, out: options.out, devcontainerFile: options.devcontainerFile });
       return { backend: backendOf(engine), images };
     },

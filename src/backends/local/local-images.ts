@@ -9,6 +9,7 @@ import { createProgressPrinter, type ProgressOutput } from '../../images/progres
 import { proxyRecipe } from '../../images/proxy-recipe.js';
 import { devcontainerBase } from '../../images/devcontainer-image.js';
 import { readdir } from 'node:fs/promises';
+import { traceStep } from '../../faults.js';
 import { join } from 'node:path';
 
 const HOST_CA_DIR = '/usr/local/share/ca-certificates';
@@ -34,8 +35,6 @@ export async function sessionImages(
 }
 
 async function buildAgent(engine: Engine, config: EffectiveConfig, paths: PaudePaths, options: { rebuild: boolean; out: ProgressOutput }, devcontainerFile: string): Promise<string> {
-  const arch = ((await engine.docker.info()) as { Architecture?: string }).Architecture ?? 'x86_64';
-  const claude = await resolveClaudeCode(paths.cacheDir, config.image.claudeVersion, platformFor(arch));
   const certFiles = [...config.certificates.extra];
   if (config.certificates.inheritHost) {
     const names = await readdir(HOST_CA_DIR).catch(() => [] as string[]);
@@ -48,8 +47,27 @@ async function buildAgent(engine: Engine, config: EffectiveConfig, paths: PaudeP
   } finally {
     printer.close();
   }
+  const claude = await resolveClaudeCode(paths.cacheDir, config.image.claudeVersion, platformFor(await architecture(engine, base)));
+  traceStep('images.claude-code-resolved');
   const recipe = await agentRecipe({ baseImage: base, claude, certificates: await readCaCertificates(certFiles) });
+  traceStep('images.agent-recipe');
   return build(engine, recipe, options, 'agent');
+}
+
+/**
+ * The architecture Claude Code is fetched for: the base image's, which the agent image inherits
+ * (an image inspect takes milliseconds). A base not pulled yet is the engine's own architecture,
+ * from /info, which Podman takes half a second or more to answer.
+ */
+async function architecture(engine: Engine, base: string | undefined): Promise<string> {
+  const image = base
+    ? await engine.docker
+        .getImage(base)
+        .inspect()
+        .catch(() => undefined)
+    : undefined;
+  if (image?.Architecture) return image.Architecture;
+  return ((await engine.docker.info()) as { Architecture?: string }).Architecture ?? 'x86_64';
 }
 
 /**
