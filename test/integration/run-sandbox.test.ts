@@ -3,7 +3,7 @@
  * protected paths, hardening, secrets, and the real Claude Code against a stub Messages API.
  */
 import { createHash } from 'node:crypto';
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gatewayOf } from '../support/workspace.js';
 import { join } from 'node:path';
@@ -27,6 +27,9 @@ async function setup(engine: EngineHandle): Promise<{ ws: string; env: NodeJS.Pr
   await writeFile(join(ws, '.mcp.json'), '{"mcpServers":{}}\n');
   await mkdir(join(ws, '.claude'));
   await writeFile(join(ws, '.claude', 'settings.json'), '{"permissions":{}}\n');
+  // Isolated by default: the session gets a directory of its own in its place.
+  await mkdir(join(ws, 'node_modules'));
+  await writeFile(join(ws, 'node_modules', 'host-only.js'), '\n');
   if (process.getuid?.() === 0) await chownTree(ws, 1000, 1000);
   const gateway = await gatewayOf(engine);
   const config = {
@@ -104,6 +107,26 @@ describeEngines('paude sessions, end to end', (engine) => {
     } finally {
       run.pty.kill();
     }
+  });
+
+  it("gives the agent the project's .claude and an empty node_modules of its own, both writable, and leaves the host's as they were", async () => {
+    const facts = async (): Promise<unknown> => {
+      const [settings, modules] = await Promise.all([stat(join(ws, '.claude', 'settings.json')), stat(join(ws, 'node_modules'))]);
+      return { settings: [settings.ino, settings.mtimeMs, settings.uid], modules: [modules.ino, modules.mtimeMs], claude: await readdir(join(ws, '.claude')), moduleFiles: await readdir(join(ws, 'node_modules')) };
+    };
+    const before = await facts();
+    const script = 'cat .claude/settings.json; echo notes > .claude/notes.md; echo claude=$?; ls -A node_modules; echo "x" > node_modules/dep.js; echo modules=$?; ls -A .claude node_modules';
+    const r = await runPaude(['--shell', '--', 'sh', '-c', script], { cwd: ws, env });
+    expect(r.code, r.stderr).toBe(0);
+    // The project's settings reach the agent, and its copies take new files...
+    expect(r.stdout).toContain('{"permissions":{}}');
+    expect(r.stdout).toContain('claude=0');
+    expect(r.stdout).toContain('modules=0');
+    expect(r.stdout).toMatch(/^\.claude:\nnotes\.md\nsettings\.json\n\nnode_modules:\ndep\.js\n$/m);
+    // ...which start as the session's own: the host's node_modules is not seen...
+    expect(r.stdout).not.toContain('host-only.js');
+    // ...and the host's files are the same files, untouched, with nothing added.
+    expect(await facts()).toEqual(before);
   });
 
   it('writes the workspace, but never its protected paths on the host', async () => {

@@ -155,9 +155,10 @@ export class SessionRun {
     for (const w of copy.warnings) this.o.stdio.stderr.write(`paude: warning: ${w}\n`);
     await backend.copyIntoAgent(id, HOME_IN_CONTAINER, packTar(copy.entries));
     if (plan.layout.claudeDir) {
-      // Unpacked from the workspace root so that the '.claude/' entry gives the (fresh, root-owned)
-      // volume to the agent's user; every entry lies under .claude/, i.e. in the volume.
-      await backend.copyIntoAgent(id, project.root, packDirectory(plan.layout.claudeDir, '.claude', plan.owner));
+      // Into the session's own .claude volume (the backend has given it to the agent's user). Sent
+      // to the volume's own path: Podman unpacks a copy aimed at the workspace root into the
+      // host's directory beneath the volume, also for entries under .claude/.
+      await backend.copyIntoAgent(id, join(project.root, '.claude'), packDirectory(plan.layout.claudeDir, '.', plan.owner));
     }
     faultPoint('start.config-copied');
   }

@@ -43,6 +43,7 @@ export class LocalBackend implements SessionBackend {
       labels: { ...spec.labels, [LABEL.workspace]: spec.projectRoot, [LABEL.data]: spec.dataDir },
       waitForProxy: false,
       startAgent: false,
+      workspace: spec.projectRoot,
       agent: {
         image: a.image,
         command: a.command,

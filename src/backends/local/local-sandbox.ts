@@ -4,6 +4,7 @@
  * agent's forwarder connects to the proxy on demand, so the caller decides whether to wait.
  */
 import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { packTar, type ContextEntry } from '../../fs/tar.js';
 import { prepareProxyState } from '../../policy/proxy-setup.js';
 import { PROXY_STATE_MOUNT, type ProxyStateDir } from '../../policy/proxy-state.js';
@@ -22,6 +23,8 @@ export interface SandboxSpec {
   sessionDir: string;
   proxyImage: string;
   agent: Omit<AgentContainerSpec, 'name' | 'link' | 'labels'>;
+  /** The workspace's path in the agent: volumes below it are given to the agent's user. */
+  workspace?: string;
   policy: EffectivePolicy;
   extraHosts?: Record<string, string>;
   /** The model provider route whose key the proxy adds (squid-config.ts). */
@@ -77,6 +80,7 @@ export async function startSandbox(engine: Engine, spec: SandboxSpec): Promise<S
     })),
     engineStep('agent', 'create', () => createAgentContainer(engine, { ...spec.agent, name: spec.sessionId, link, labels: sessionLabels(spec.sessionId, 'agent', extra) })),
   ]);
+  if (engine.flavor === 'docker') await engineStep('agent', 'copy files into', () => giveVolumesToAgent(engine, agentId, spec.agent, spec.workspace));
   faultPoint('start.containers-created');
   if (stateVolume) await engineStep('proxy', 'copy files into', async () => engine.docker.getContainer(proxyId).putArchive(packTar(await stateEntries(state)), { path: PROXY_STATE_MOUNT }), PROXY_STATE_MOUNT);
   const proxyStarted: Promise<void> = engineStep('proxy', 'start', async () => void (await engine.docker.getContainer(proxyId).start()));
@@ -102,6 +106,26 @@ async function allDone<T extends readonly unknown[]>(steps: T): Promise<{ -reado
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/**
+ * Docker makes a fresh volume root's, so one that shadows a directory of the workspace (an
+ * isolated directory, the project's .claude) would be closed to the agent: each is given to the
+ * agent's user by a copy of its directory entry into the directory above it, which Docker unpacks
+ * in the container's own mounts, i.e. onto the volume. Podman gives such a volume the owner of
+ * the directory it covers, and unpacks a copy below a bind mount into the host's directory, not
+ * the volume: this is never sent to Podman. (The agent's home is filled from the image, a
+ * remote workspace volume given by chownVolume.)
+ */
+async function giveVolumesToAgent(engine: Engine, agentId: string, agent: SandboxSpec['agent'], root: string | undefined): Promise<void> {
+  if (!root) return;
+  const [uid, gid] = agent.user.split(':').map(Number);
+  const mtime = Date.now() / 1000;
+  await Promise.all(
+    (agent.volumes ?? [])
+      .filter((v) => v.target.startsWith(`${root}/`))
+      .map((v) => engine.docker.getContainer(agentId).putArchive(packTar([{ path: basename(v.target), type: 'directory', mode: 0o755, content: Buffer.alloc(0), uid, gid, mtime }]), { path: dirname(v.target) })),
+  );
 }
 
 async function chownVolume(engine: Engine, image: string, volume: string, owner: string, labels: Record<string, string>): Promise<void> {
