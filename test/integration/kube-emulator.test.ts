@@ -1,6 +1,6 @@
 /**
  * The Kubernetes emulator (test/support/kube-emulator) tested with @kubernetes/client-node as
- * its client, on both engines: if client-node accepts what it answers, so will the backend.
+ * its client, on one engine (describeOneEngine): if client-node accepts what it answers, so will the backend.
  */
 import { PassThrough, Readable } from 'node:stream';
 import {
@@ -24,7 +24,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeEmulator, type KubeEmulator } from '../support/kube-emulator/index.js';
-import { describeEngines } from '../support/engine-test.js';
+import { describeOneEngine } from '../support/engine-test.js';
 
 const NS = 'default';
 const SUITE_LABEL = 'paude.test.kube-emulator';
@@ -57,7 +57,7 @@ async function waitFor<T>(what: string | (() => string), probe: () => Promise<T 
   }
 }
 
-describeEngines('Kubernetes emulator', (engine) => {
+describeOneEngine('Kubernetes emulator', (engine) => {
   let emulator: KubeEmulator;
   let kc: KubeConfig;
   let core: CoreV1Api;

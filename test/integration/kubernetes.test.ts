@@ -1,7 +1,7 @@
 /**
  * The kubernetes backend end to end, with the real paude binary: against the Kubernetes API
  * emulator (test/support/kube-emulator: the real wire protocol, pods run as real containers on
- * Podman and Docker), or unchanged against a real cluster when PAUDE_TEST_KUBECONFIG is set
+ * one engine, Docker where there is one: describeOneEngine), or unchanged against a real cluster when PAUDE_TEST_KUBECONFIG is set
  * (then the images come from PAUDE_TEST_KUBE_AGENT_IMAGE and PAUDE_TEST_KUBE_PROXY_IMAGE).
  *
  * A session: pods, Service, PVC, Secrets, ConfigMap and NetworkPolicies exist with the right
@@ -18,7 +18,7 @@ import { readFile, rm as removeFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { beforeAll, expect, it } from 'vitest';
-import { describeEngines } from '../support/engine-test.js';
+import { describeOneEngine } from '../support/engine-test.js';
 import { startKubeEmulator, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { runInPty } from '../support/pty.js';
 import { PAUDE_BIN, runPaude } from '../support/run-cli.js';
@@ -37,7 +37,7 @@ async function upstream(): Promise<{ port: number; seen: string[]; server: Serve
   return { port: (server.address() as AddressInfo).port, seen, server };
 }
 
-describeEngines('kubernetes backend', (engine) => {
+describeOneEngine('kubernetes backend', (engine) => {
   let emulator: KubeEmulator | undefined;
   let kubeconfig = REAL ?? '';
   let core: k8s.CoreV1Api;

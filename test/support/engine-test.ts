@@ -1,5 +1,6 @@
 /**
- * describeEngines('title', (engine) => { ... }) runs a suite once per engine. Each run gets a
+ * describeEngines('title', (engine) => { ... }) runs a suite once per engine (describeOneEngine
+ * once, for suites that do not test the engine). Each run gets a
  * real dockerode connection, unique names and labels, and a tracker that removes what the
  * suite created in afterAll. A missing engine is a failure when the whole suite must run (CI, the
  * README's test command) and a visible "NOT RUN" line elsewhere, never a silent pass.
@@ -31,8 +32,6 @@ export interface EngineHandle {
 
 export function describeEngines(title: string, body: (engine: EngineHandle) => void): void {
   const engines = inject('engines');
-  const runId = inject('testRunId');
-  const images = inject('testImages');
   for (const probe of engines) {
     const name = `${title} [${probe.name}]`;
     if (!probe.available) {
@@ -49,16 +48,35 @@ export function describeEngines(title: string, body: (engine: EngineHandle) => v
       }
       continue;
     }
-    describe(name, () => {
-      const built = images[probe.name];
-      if (!built) throw new Error(`no test images were built for ${probe.name}`);
-      const handle = makeHandle(probe, runId, built);
-      afterAll(async () => {
-        await handle.cleanupAll();
-      });
-      body(handle);
-    });
+    describeOn(name, probe, body);
   }
+}
+
+/**
+ * Runs a suite once, on the first available engine in `prefer`'s order, for suites whose subject
+ * never touches the local engine: the Kubernetes backend talks to an API server, and the engine
+ * only hosts the emulator's pods. (Running them on both engines doubled their 290 s in CI and
+ * tested the emulator twice, not paude.) With no engine available, each one says why, as above.
+ */
+export function describeOneEngine(title: string, body: (engine: EngineHandle) => void, prefer: readonly EngineName[] = ['docker', 'podman']): void {
+  const engines = inject('engines');
+  const chosen = prefer.map((name) => engines.find((e) => e.name === name && e.available)).find((e) => e !== undefined);
+  if (!chosen) return describeEngines(title, body);
+  describeOn(`${title} [${chosen.name}]`, chosen, body);
+}
+
+function describeOn(name: string, probe: EngineProbe, body: (engine: EngineHandle) => void): void {
+  const runId = inject('testRunId');
+  const images = inject('testImages');
+  describe(name, () => {
+    const built = images[probe.name];
+    if (!built) throw new Error(`no test images were built for ${probe.name}`);
+    const handle = makeHandle(probe, runId, built);
+    afterAll(async () => {
+      await handle.cleanupAll();
+    });
+    body(handle);
+  });
 }
 
 function makeHandle(probe: EngineProbe, runId: string, images: { agent: string; proxy: string }): EngineHandle & { cleanupAll(): Promise<void> } {
