@@ -1,16 +1,20 @@
 /**
- * P1 warm start: `paude --shell -- true` (images already built, configured in paude.json) vs
- * `ENGINE run --rm --entrypoint= IMAGE true` with the same agent image (its entry point waits
- * for a session proxy that a bare run does not have, so it is switched off). Each is a fresh
- * process timed from spawn to exit. One more traced paude run gives the profile (p1-profile.ts).
+ * P1 warm start: `paude --shell -- true` vs `ENGINE run --rm --entrypoint= IMAGE true` with the
+ * same agent image (its entry point waits for a session proxy that a bare run does not have, so
+ * it is switched off). Each is a fresh process timed from spawn to exit. paude finds its images
+ * as a user's paude does (nothing configured but the base: each start works out the recipes and
+ * looks for their cached builds), under a prefix of this run's own (PAUDE_IMAGE_PREFIX); one
+ * untimed start first builds them or finds them. One more traced paude run gives the profile
+ * (p1-profile.ts).
  */
 import { spawn } from 'node:child_process';
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guarded, perEngine, type BenchContext, type Benchmark } from './context.js';
 import { measureRootless } from './p1-rootless.js';
-import type { BenchEngine } from './engines.js';
+import { BASE_IMAGE, ignoreNotFound, type BenchEngine } from './engines.js';
+import { resolvePaths } from '../dist/config/paths.js';
 import { PAUDE_BIN } from './p6-cli-cold-start.js';
 import { profileRun } from './p1-profile.js';
 import { median } from './stats.js';
@@ -33,10 +37,14 @@ export interface Session {
 }
 
 async function measure(ctx: BenchContext, b: BenchEngine): Promise<Row[]> {
-  const [agent, proxy] = await Promise.all([b.agentImage(), b.proxyImage()]);
-  const session = await sessionSetup(b, { agent, proxy });
+  // The bench's own build of the same recipes first: paude's first start then finds its layers.
+  await Promise.all([b.agentImage(), b.proxyImage()]);
+  const session = await sessionSetup(b, { base: BASE_IMAGE }, { ownImages: true });
   const runs = ctx.smoke ? 1 : 10;
   const paude = (): Promise<number> => timedRun(process.execPath, [PAUDE_BIN, '--shell', '--', 'true'], session.ws, session.env);
+  const first = await paude();
+  const agent = await imageOf(b, `${session.env.PAUDE_IMAGE_PREFIX}-agent`);
+  ctx.log(`P1 [${b.name}] paude's first start (images built or found: ${agent}) took ${(first / 1000).toFixed(1)} s`);
   const bare = (): Promise<number> => timedRun(b.name, ['run', '--rm', '--entrypoint=', agent, 'true'], session.ws, process.env);
   const times = await interleaved(runs, ctx.smoke, paude, bare);
   const profile = await profileRun(b, session);
@@ -73,8 +81,12 @@ export async function interleaved(runs: number, smoke: boolean, paude: () => Pro
   return times;
 }
 
-/** A throwaway config (the run's images, this engine), data, cache, home and workspace. */
-export async function sessionSetup(b: BenchEngine, images: { agent: string; proxy: string }): Promise<Session> {
+/**
+ * A throwaway config (the run's images, this engine), data, cache, home and workspace. With
+ * `ownImages`, paude builds and finds its images itself under a prefix of the session's own
+ * (removed at the end), with the Claude Code package from this user's cache.
+ */
+export async function sessionSetup(b: BenchEngine, images: { agent: string; proxy: string } | { base: string }, o: { ownImages?: boolean } = {}): Promise<Session> {
   const dir = await mkdtemp(join(tmpdir(), 'paude-bench-p1-'));
   b.defer(() => rm(dir, { recursive: true, force: true }));
   const ws = join(dir, 'ws');
@@ -85,10 +97,31 @@ export async function sessionSetup(b: BenchEngine, images: { agent: string; prox
   await writeFile(join(dir, 'config', 'paude.json'), JSON.stringify({ backend, image: images }));
   // Whatever a failed run leaves behind carries the workspace label: removed at the end.
   b.defer(() => removeLeftovers(b, ws));
-  return {
-    ws,
-    env: { PATH: process.env.PATH, HOME: join(dir, 'home'), PAUDE_CONFIG_DIR: join(dir, 'config'), PAUDE_DATA_DIR: join(dir, 'data'), PAUDE_CACHE_DIR: join(dir, 'cache') },
-  };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: join(dir, 'home'), PAUDE_CONFIG_DIR: join(dir, 'config'), PAUDE_DATA_DIR: join(dir, 'data'), PAUDE_CACHE_DIR: join(dir, 'cache') };
+  if (o.ownImages) {
+    const prefix = `localhost/${b.uniqueName('own')}`;
+    env.PAUDE_IMAGE_PREFIX = prefix;
+    await mkdir(join(dir, 'cache'));
+    await symlink(join(resolvePaths().cacheDir, 'claude-code'), join(dir, 'cache', 'claude-code'));
+    b.defer(() => removeImages(b, prefix));
+  }
+  return { ws, env };
+}
+
+/** The image paude built or found under this repository name. */
+async function imageOf(b: BenchEngine, repository: string): Promise<string> {
+  const ref = (await b.engine.docker.listImages({ filters: JSON.stringify({ reference: [repository] }) })).flatMap((i) => i.RepoTags ?? []).find((t) => t.startsWith(`${repository}:`));
+  if (!ref) throw new Error(`paude's first start left no image named ${repository}`);
+  return ref;
+}
+
+/** paude's images under this prefix, by name (an identical build may carry the bench's own name too). */
+async function removeImages(b: BenchEngine, prefix: string): Promise<void> {
+  for (const what of ['agent', 'proxy']) {
+    const repository = `${prefix}-${what}`;
+    const images = await b.engine.docker.listImages({ filters: JSON.stringify({ reference: [repository] }) });
+    for (const tag of images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:`))) await b.engine.docker.getImage(tag).remove().catch(ignoreNotFound);
+  }
 }
 
 export async function removeLeftovers(b: BenchEngine, ws: string): Promise<void> {
