@@ -6,7 +6,7 @@
  * watching (the dashboard's running sessions). Answering is app/network-policy.ts's answerHeld.
  */
 import { join } from 'node:path';
-import { ApprovalBroker, type HeldRequest } from '../policy/approval-broker.js';
+import { ApprovalBroker, presentEverywhere, type HeldRequest } from '../policy/approval-broker.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import { sessionDir } from '../sessions/session-record.js';
 
@@ -25,8 +25,19 @@ export interface HeldWatch {
   stop(): Promise<void>;
 }
 
-/** Watches the sessions `sessions()` names (asked again every `everyMs`). */
-export function watchHeldRequests(sessionsDir: string, sessions: () => readonly string[], onChange: (held: HeldRequest[]) => void, options: { everyMs?: number } = {}): HeldWatch {
+/**
+ * Watches the sessions `sessions()` names (asked again every `everyMs`). With `everywhere` (the
+ * data directory's watchers/), this process is also present for sessions that start while it
+ * watches, from their first request on: they hold it until `sessions()` names them.
+ */
+export function watchHeldRequests(
+  sessionsDir: string,
+  sessions: () => readonly string[],
+  onChange: (held: HeldRequest[]) => void,
+  options: { everyMs?: number; everywhere?: string } = {},
+): HeldWatch {
+  const everywhere = options.everywhere ? presentEverywhere(options.everywhere) : undefined;
+  everywhere?.catch(() => undefined);
   const watched = new Map<string, Watched>();
   let last = '';
   let stopped = false;
@@ -62,7 +73,7 @@ export function watchHeldRequests(sessionsDir: string, sessions: () => readonly 
     report();
   };
   sync();
-  const ready = Promise.all([...watched.values()].map((w) => w.leave.then(() => undefined, () => undefined))).then(() => undefined);
+  const ready = Promise.all([...[...watched.values()].map((w) => w.leave), ...(everywhere ? [everywhere] : [])].map((p) => p.then(() => undefined, () => undefined))).then(() => undefined);
   const timer = setInterval(sync, options.everyMs ?? 250);
   timer.unref();
   return {
@@ -71,6 +82,7 @@ export function watchHeldRequests(sessionsDir: string, sessions: () => readonly 
       stopped = true;
       clearInterval(timer);
       for (const [id, w] of watched) drop(id, w);
+      if (everywhere) leaving.push(everywhere.then((leave) => leave()).catch(() => undefined));
       await Promise.all(leaving);
     },
   };

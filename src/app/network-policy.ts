@@ -11,6 +11,8 @@ import { ApprovalBroker, type HeldRequest } from '../policy/approval-broker.js';
 import { PolicyService, type StoredScope } from './policy-service.js';
 import { canonicalEntry, type PolicyEffect } from '../policy/policy-stores.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
+import { isBlocked } from '../policy/proxy-event.js';
+import { createProxyEventStreams, readOnce, type ProxyEventStreams } from '../policy/proxy-event-stream.js';
 import { sessionDir, type SessionRecord } from '../sessions/session-record.js';
 
 /** Who asked: recorded with each change and approval. */
@@ -100,3 +102,27 @@ export async function answerWaiting(deps: PolicyDeps, record: SessionRecord, eff
   for (const h of held) await answerHeld(deps, record, h, { effect, scope: 'once' });
   return held.length;
 }
+
+/** Why a request was refused when no rule of the user's refused it (then allowing it helps). */
+const UNDECIDED = new Set(['not-allowed', 'no-approver', 'timeout', 'denied']);
+
+export interface Refused {
+  host: string;
+  port: number;
+  /** The entry that allows it again: the host, or host:port off the web ports. */
+  entry: string;
+  /** The rule that refused it: not-allowed, no-approver, timeout, denied, or a deny entry. */
+  rule: string;
+  /** Refused by an entry of the denylist: an allow would not change that. */
+  byDenyRule: boolean;
+  time: number;
+}
+
+/** The latest request the session's proxy refused, if any (read once from its access log). */
+export async function lastRefused(paths: PaudePaths, id: string, streams: ProxyEventStreams = createProxyEventStreams()): Promise<Refused | undefined> {
+  const events = await readOnce((listener, options) => streams.subscribe({ session: id, accessLog: proxyStateOf(paths, id).accessLog }, listener, options));
+  const last = events.filter(isBlocked).reduce<(typeof events)[number] | undefined>((latest, e) => (!latest || e.time >= latest.time ? e : latest), undefined);
+  if (!last) return undefined;
+  return { host: last.host, port: last.port, entry: entryFor(last.host, last.port), rule: last.rule, byDenyRule: !UNDECIDED.has(last.rule), time: last.time };
+}
+

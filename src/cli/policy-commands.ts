@@ -3,6 +3,7 @@
  * approve`. What each command does is in commands/policy.ts, imported only when it runs.
  */
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import type { ScopeFlags } from './commands/policy.js';
 import type { CliContext } from './program.js';
 
@@ -14,11 +15,14 @@ const scoped = (cmd: Command): Command =>
     .option('--global', 'for every session (stored in your global paude.json)');
 
 export function registerPolicyCommands(program: Command, ctx: CliContext): void {
-  scoped(program.command('allow').description('allow a host, for this session by default').argument('<host>', 'an allowlist entry: host, *.host, .host, host:port, ip:ADDRESS, @group'))
+  scoped(program.command('allow').description('allow a host, for this session by default').argument('[host]', 'an allowlist entry: host, *.host, .host, host:port, ip:ADDRESS, @group (with --last: the session)'))
     .option('--once', 'only answer the requests to it that are waiting now')
-    .action(async (host: string, opts: ScopeFlags) => {
-      const { changePolicy } = await import('./commands/policy.js');
-      await changePolicy(ctx, 'allow', host, opts);
+    .option('--last', "allow the host of the latest request the session's proxy refused (with its port when not 80 or 443)")
+    .action(async (host: string | undefined, opts: ScopeFlags & { last?: boolean }) => {
+      const { allowLast, changePolicy } = await import('./commands/policy.js');
+      if (opts.last) await allowLast(ctx, host, opts);
+      else if (host === undefined) throw new UsageError('paude allow needs a host (an allowlist entry), or --last for the host the proxy refused last');
+      else await changePolicy(ctx, 'allow', host, opts);
     });
   scoped(program.command('deny').description('deny a host (the denylist beats the allowlist), for this session by default').argument('<host>', 'an entry in the same grammar'))
     .option('--once', 'only refuse the requests to it that are waiting now')
@@ -39,7 +43,7 @@ export function registerPolicyCommands(program: Command, ctx: CliContext): void 
     .command('approvals')
     .description('requests held in ask mode, waiting for a decision')
     .option('--json', 'machine-readable output')
-    .option('--watch', 'stay and report new held requests (requests are held only while someone watches)')
+    .option('--watch', 'stay and report new held requests, also of sessions that start meanwhile (requests are held only while someone watches)')
     .action(async (opts: { json?: boolean; watch?: boolean }) => {
       const { approvals } = await import('./commands/policy.js');
       await approvals(ctx, opts);

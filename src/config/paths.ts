@@ -14,6 +14,8 @@ export interface PaudePaths {
   globalConfigFile: string;
   trustFile: string;
   sessionsDir: string;
+  /** Heartbeats of the processes watching every session's held requests (app/held-requests.ts). */
+  watchersDir: string;
 }
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): PaudePaths {
@@ -28,7 +30,13 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env): PaudePaths {
     globalConfigFile: join(configDir, 'paude.json'),
     trustFile: join(dataDir, 'trust.json'),
     sessionsDir: join(dataDir, 'sessions'),
+    watchersDir: watchersDirOf(dataDir),
   };
+}
+
+/** DATA/watchers: heartbeats of the processes that watch every session's held requests. */
+export function watchersDirOf(dataDir: string): string {
+  return join(dataDir, 'watchers');
 }
 
 export interface ProjectFiles {

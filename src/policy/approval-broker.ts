@@ -7,6 +7,8 @@
  */
 import { hostname } from 'node:os';
 import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PaudeError } from '../errors.js';
 import type { ProxyStateDir } from './proxy-state.js';
 
@@ -30,12 +32,64 @@ export function parsePending(id: string, session: string, text: string): HeldReq
 }
 
 export const HEARTBEAT_MS = 3000;
+/** How long the policy helper counts a heartbeat as someone being there (its $watcher_fresh). */
+export const WATCHER_FRESH_MS = 10_000;
+/** A heartbeat relayed from DATA/watchers into a session is named all-<client>. */
+const RELAYED = 'all-';
+
+function defaultClientId(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}`;
+}
+
+async function touch(path: string, when: Date): Promise<void> {
+  await utimes(path, when, when).catch(async () => {
+    await writeFile(path, '', { mode: 0o644 });
+    await utimes(path, when, when);
+  });
+}
+
+/**
+ * Declares this process present for every session, those that start later included, until the
+ * returned function is called: a heartbeat in DATA/watchers (`dir`) that each session's host
+ * relays into its proxy's state (relayWatchers). A new session's first request is then held
+ * for its user, not refused because no watcher had found the session yet.
+ */
+export async function presentEverywhere(dir: string, clientId = defaultClientId()): Promise<() => Promise<void>> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, clientId);
+  await touch(path, new Date());
+  const timer = setInterval(() => void touch(path, new Date()).catch(() => undefined), HEARTBEAT_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await rm(path, { force: true });
+  };
+}
+
+/**
+ * Relays the heartbeats of DATA/watchers (`dir`) into a session's watchers, each with its own
+ * time (so it goes stale there when it does here), and takes back the ones whose watcher has
+ * left or gone stale. Run by the session's host when it starts (before the agent) and then every
+ * second.
+ */
+export async function relayWatchers(dir: string, state: ProxyStateDir, now = Date.now()): Promise<void> {
+  const fresh = new Map<string, Date>();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) continue;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (st?.isFile() && now - st.mtimeMs <= WATCHER_FRESH_MS) fresh.set(`${RELAYED}${name}`, st.mtime);
+  }
+  for (const [name, when] of fresh) await touch(join(state.watchersDir, name), when);
+  for (const name of await readdir(state.watchersDir).catch(() => [] as string[])) {
+    if (name.startsWith(RELAYED) && !fresh.has(name)) await rm(join(state.watchersDir, name), { force: true });
+  }
+}
 
 export class ApprovalBroker {
   constructor(
     private readonly state: ProxyStateDir,
     private readonly session: string,
-    private readonly clientId = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}`,
+    private readonly clientId = defaultClientId(),
   ) {}
 
   async pending(): Promise<HeldRequest[]> {

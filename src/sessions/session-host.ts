@@ -11,11 +11,16 @@
  *   relay       a local session's OTLP relay (token totals, forwarding to the collector)
  *   files       workspace changes for the audit log (local engines, with an audit log)
  *   reaper      detaches terminals whose paude died (the keeper only)
+ *   watchers    relays the heartbeats of whoever watches every session (the dashboard,
+ *               `paude approvals --watch`: DATA/watchers) into this session's proxy state, from
+ *               before the agent starts, so that ask mode holds its first request for them
  */
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
 import { WorkspaceWatch } from '../audit/file-watch.js';
 import type { SessionBackend } from '../backends/session-backend.js';
+import { watchersDirOf } from '../config/paths.js';
+import { relayWatchers } from '../policy/approval-broker.js';
 import { ProxyStateDir } from '../policy/proxy-state.js';
 import type { OtlpProtocol } from '../telemetry/forward.js';
 import { OtlpRelay } from '../telemetry/relay.js';
@@ -57,6 +62,7 @@ export class SessionHost {
   private relay: OtlpRelay | undefined;
   private files: WorkspaceWatch | undefined;
   private reaper: NodeJS.Timeout | undefined;
+  private watcherRelay: NodeJS.Timeout | undefined;
   private guarding = false;
   private running = false;
 
@@ -86,8 +92,13 @@ export class SessionHost {
   async start(what: { proxy?: boolean } = {}): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const { id, backend, sessionDir, projectRoot } = this.session;
+    const { id, backend, sessionDir, projectRoot, dataDir } = this.session;
     this.guardWorkspace();
+    const state = new ProxyStateDir(join(sessionDir, 'proxy'));
+    const relay = (): Promise<void> => relayWatchers(watchersDirOf(dataDir), state).catch(() => undefined);
+    await relay();
+    this.watcherRelay = setInterval(() => void relay(), 1000);
+    this.watcherRelay.unref();
     if (this.options.audit && !backend.remote) {
       this.files = new WorkspaceWatch(this.options.audit, id, projectRoot, [...(this.options.unwatched ?? [])], sessionDir);
       this.files.start();
@@ -98,7 +109,7 @@ export class SessionHost {
       await this.relay.start();
     }
     if (backend.remote) {
-      this.bridge = new StateBridge(backend, id, new ProxyStateDir(join(sessionDir, 'proxy')));
+      this.bridge = new StateBridge(backend, id, state);
       this.bridge.start();
     }
     if (this.options.reapClients) this.reaper = setInterval(() => void reapClients(backend, id, sessionDir).catch(() => undefined), 2000);
@@ -118,7 +129,8 @@ export class SessionHost {
    */
   async stop(): Promise<string[]> {
     if (this.reaper) clearInterval(this.reaper);
-    this.reaper = undefined;
+    if (this.watcherRelay) clearInterval(this.watcherRelay);
+    this.reaper = this.watcherRelay = undefined;
     await this.supervisor.stop();
     const [bridge, relay, files] = [this.bridge, this.relay, this.files];
     this.bridge = this.relay = this.files = undefined;

@@ -10,7 +10,7 @@ function serviceWith(ids: string[]): SessionService {
       const listed = { sessions, unreachable: [], warnings: [], reached: 1 };
       return Promise.resolve(listed);
     }
-  })({ configDir: '/x', dataDir: '/x', cacheDir: '/x', globalConfigFile: '/x/paude.json', trustFile: '/x/trust.json', sessionsDir: '/x/sessions' }, { type: 'auto' }, {});
+  })({ configDir: '/x', dataDir: '/x', cacheDir: '/x', globalConfigFile: '/x/paude.json', trustFile: '/x/trust.json', sessionsDir: '/x/sessions', watchersDir: '/x/watchers' }, { type: 'auto' }, {});
 }
 
 /** Problems found by test/fuzz/session-refs.test.ts and fixed; these keep them fixed. */

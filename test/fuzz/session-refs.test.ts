@@ -105,7 +105,7 @@ describe('session references: fuzz', () => {
         const listed = { sessions: views, unreachable: [], warnings: [], reached: 1 };
         return Promise.resolve(listed);
       }
-    })({ configDir: '/x', dataDir: '/x', cacheDir: '/x', globalConfigFile: '/x/paude.json', trustFile: '/x/trust.json', sessionsDir: '/x/sessions' }, { type: 'auto' }, {});
+    })({ configDir: '/x', dataDir: '/x', cacheDir: '/x', globalConfigFile: '/x/paude.json', trustFile: '/x/trust.json', sessionsDir: '/x/sessions', watchersDir: '/x/watchers' }, { type: 'auto' }, {});
     await fc.assert(
       fc.asyncProperty(sessionsAndRef, async ([ids, ref]) => {
         views.splice(0, views.length, ...ids.map((id): SessionView => ({ id, status: 'detached', backend: 'podman', endpoint: 'unix:///run/podman/podman.sock', blocked: 0 })));

@@ -1,5 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
-import { ApprovalBroker, type HeldRequest } from '../../src/policy/approval-broker.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApprovalBroker, presentEverywhere, relayWatchers, type HeldRequest } from '../../src/policy/approval-broker.js';
 import { LogFollower } from '../../src/policy/log-follower.js';
 import { renderPolicyRules } from '../../src/policy/policy-rules.js';
 import { parseAccessLine, type ProxyEvent } from '../../src/policy/proxy-event.js';
@@ -61,6 +63,28 @@ describeEngines('held approvals in ask mode', (engine) => {
     } finally {
       await leave();
     }
+  });
+
+  it('holds a request for a client present in every session (DATA/watchers), relayed into this one, and refuses it again once that client left', async () => {
+    const everywhere = join(f.sessionDir, 'data-watchers');
+    const leave = await presentEverywhere(everywhere, 'dashboard-test');
+    try {
+      // Nothing of this client is in the session's own watchers/ but the relayed heartbeat.
+      await relayWatchers(everywhere, f.sandbox.state);
+      expect(await readdir(f.sandbox.state.watchersDir)).toEqual(['all-dashboard-test']);
+      const held = nextHeld();
+      const request = f.curl(['http://held.test/everywhere']);
+      await broker.decide((await held).id, 'allow');
+      expect((await request).status).toBe('200');
+    } finally {
+      await leave();
+    }
+    // The relay takes it back with its client: the next request is refused at once again.
+    await relayWatchers(everywhere, f.sandbox.state);
+    expect(await readdir(f.sandbox.state.watchersDir)).toEqual([]);
+    const r = await f.exec(['curl', '-sS', '-i', '--max-time', '8', 'http://held.test/']);
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 403/);
+    expect((await lastEventFor('held.test')).rule).toBe('no-approver');
   });
 
   it('fails a held HTTPS request after a deny', async () => {

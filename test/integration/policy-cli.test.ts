@@ -11,7 +11,7 @@ describeEngines('policy commands on a running session', (engine) => {
   describe('restricted mode', () => {
     let s: LiveSession;
     beforeAll(async () => {
-      s = await startLiveSession(engine, { mode: 'restricted' }, ['allowed.test', 'other.test']);
+      s = await startLiveSession(engine, { mode: 'restricted' }, ['allowed.test', 'other.test', 'last.test']);
     });
     afterAll(async () => void (await s.stop()));
 
@@ -44,6 +44,34 @@ describeEngines('policy commands on a running session', (engine) => {
       expect(rows.find((x) => x.host === 'other.test')).toMatchObject({ count: 2, session: s.id, rule: 'not-allowed' });
       const human = await runPaude(['blocked'], { cwd: s.ws, env: s.env });
       expect(human.stdout).toMatch(/^SESSION\s+HOST\s+PORT\s+COUNT\s+LAST\s+WHY$/m);
+    });
+
+    it('allows what the proxy refused last with allow --last, its port included when not 80 or 443', async () => {
+      const port = s.upstream.extraPort;
+      expect((await s.curl([`http://last.test:${port}/`])).status).toBe('403');
+      const r = await runPaude(['allow', '--last'], { cwd: s.ws, env: s.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe(`allowed last.test:${port} for ${s.id}; in effect now in ${s.id}`);
+      expect((await s.curl([`http://last.test:${port}/`])).status).toBe('200');
+      // That port only: the web port is refused, and is then the latest refusal (named by session).
+      expect((await s.curl(['http://last.test/'])).status).toBe('403');
+      const web = await runPaude(['allow', '--last', s.id.slice(0, 'paude-'.length + 3)], { cwd: '/', env: s.env });
+      expect(web.stdout.trim()).toBe(`allowed last.test for ${s.id}; in effect now in ${s.id}`);
+      expect((await s.curl(['http://last.test/'])).status).toBe('200');
+    });
+
+    it('says why allow --last cannot help (a deny entry), or cannot be meant (--once, no host at all)', async () => {
+      const denied = await runPaude(['deny', 'last.test'], { cwd: s.ws, env: s.env });
+      expect(denied.code, denied.stderr).toBe(0);
+      expect((await s.curl(['http://last.test/'])).status).toBe('403');
+      const r = await runPaude(['allow', '--last'], { cwd: s.ws, env: s.env });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(`paude: the latest request ${s.id} made that was refused, to last.test, matched the deny entry "last.test", which beats any allow; take it out of the denylist where it was set`);
+      const once = await runPaude(['allow', '--last', '--once'], { cwd: s.ws, env: s.env });
+      expect(once.stderr.trim()).toBe('paude: --last allows a host the proxy already refused, so nothing of it waits: leave out --once');
+      const none = await runPaude(['allow'], { cwd: s.ws, env: s.env });
+      expect(none.code).toBe(2);
+      expect(none.stderr.trim()).toBe('paude: paude allow needs a host (an allowlist entry), or --last for the host the proxy refused last');
     });
 
     it('keeps project approvals out of the repository', async () => {
@@ -96,6 +124,39 @@ describeEngines('policy commands on a running session', (engine) => {
       expect((await s.curl(['http://held.test/again'])).status).toBe('200');
       expect(Date.now() - started).toBeLessThan(2000);
       watcher.kill('SIGTERM');
+    });
+
+    it('holds the very first request of a session that starts while approvals --watch runs, and refuses it at once without a watcher', async () => {
+      const first = (): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+        runPaude(['--shell', '--', 'sh', '-c', 'curl -s -o /dev/null -w "%{http_code} %header{x-paude-denied}" --max-time 60 -x http://127.0.0.1:3128 http://held.test/first'], { cwd: s.ws, env: s.env });
+      const watcher = spawn(process.execPath, [PAUDE_BIN, 'approvals', '--watch', '--json'], { cwd: s.ws, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const gone = new Promise((resolve) => watcher.once('exit', resolve));
+      engine.defer(() => Promise.resolve(watcher.kill('SIGTERM')));
+      let out = '';
+      let err = '';
+      watcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      watcher.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      await waitFor(async () => Promise.resolve(err.includes('every session that starts') ? true : undefined), 10_000);
+
+      // Started after the watcher, and asking at once: held, listed, then approved.
+      const run = first();
+      const line = await waitFor(async () => Promise.resolve(out.split('\n').find((l) => l.includes('held.test') && !l.includes(s.id))), 30_000);
+      const held = JSON.parse(line) as { id: string; session: string };
+      expect(held.session).toMatch(/^paude-/);
+      const approved = await runPaude(['approve', held.id], { cwd: s.ws, env: s.env });
+      expect(approved.code, approved.stderr).toBe(0);
+      const r = await run;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('200');
+
+      // The control: once the watcher has left, the same first request is refused at once.
+      watcher.kill('SIGTERM');
+      await gone;
+      expect(await readdir(join(s.dataDir, 'watchers'))).toEqual([]);
+      const refused = await first();
+      expect(refused.code, refused.stderr).toBe(0);
+      // The proxy's own refusal (its X-Paude-Denied header), at once: nobody was there to approve.
+      expect(refused.stdout).toBe('403 held.test');
     });
   });
 });

@@ -13,7 +13,7 @@ import { defaultSession, listSessionRecords, resolveSession, sessionDir, type Se
 import type { CliContext } from '../program.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { flushSinks, openAuditLog } from '../../audit/audit-service.js';
-import { answerHeld, answerWaiting, changePolicy as changePolicyOnce, heldRequests, type PolicyDeps } from '../../app/network-policy.js';
+import { answerHeld, answerWaiting, changePolicy as changePolicyOnce, heldRequests, lastRefused, type PolicyDeps } from '../../app/network-policy.js';
 import { loadConfig } from '../../config/load-config.js';
 import { quote } from '../../errors.js';
 
@@ -65,6 +65,20 @@ export async function changePolicy(ctx: CliContext, effect: PolicyEffect, host: 
   const where = scope === 'session' ? `for ${session?.id}` : scope === 'project' ? `for project ${projectRoot}` : 'globally';
   ctx.stdout.write(`${effect === 'allow' ? 'allowed' : 'denied'} ${entry} ${where}${updated.length ? `; in effect now in ${updated.join(', ')}` : ''}\n`);
   // Held requests the change decides are released by the proxy itself.
+}
+
+/** paude allow --last [SESSION]: the host of the latest request the session's proxy refused. */
+export async function allowLast(ctx: CliContext, ref: string | undefined, flags: ScopeFlags): Promise<void> {
+  if (flags.once) throw new UsageError('--last allows a host the proxy already refused, so nothing of it waits: leave out --once');
+  if (ref !== undefined && flags.session !== undefined) throw new UsageError(`name the session once: ${quote(ref)} or --session ${quote(flags.session)}`);
+  const { records, paths } = await sessions(ctx);
+  const session = pick(ctx, records, ref ?? flags.session);
+  const refused = await lastRefused(paths, session.id);
+  if (!refused) throw new UsageError(`the proxy of ${session.id} has refused nothing yet (see paude blocked ${session.id})`);
+  if (refused.byDenyRule) {
+    throw new UsageError(`the latest request ${session.id} made that was refused, to ${refused.entry}, matched the deny entry ${quote(refused.rule)}, which beats any allow; take it out of the denylist where it was set`);
+  }
+  await changePolicy(ctx, 'allow', refused.entry, { ...flags, session: session.id });
 }
 
 export interface BlockedHost {
@@ -121,24 +135,33 @@ export async function approvals(ctx: CliContext, opts: { json?: boolean; watch?:
     else ctx.stdout.write(table(['ID', 'SESSION', 'HOST', 'PORT', 'METHOD', 'WAITING'], held.map((h) => [h.id, h.session, h.host, String(h.port), h.method, `${Math.round((Date.now() - h.since) / 1000)}s`])));
     return;
   }
-  // --watch: be the one who is asked, until interrupted.
-  if (records.length === 0) throw new UsageError('no session is running to watch');
+  // --watch: be the one who is asked, until interrupted, in the sessions there are and in those
+  // that start meanwhile (present everywhere, so that their first request is held too).
   const seen = new Set<string>();
-  const ids = records.map((r) => r.id);
-  const watch = watchHeldRequests(paths.sessionsDir, () => ids, (held) => {
-    for (const h of held) {
-      if (seen.has(h.id)) continue;
-      seen.add(h.id);
-      const line = { ...h, since: new Date(h.since).toISOString() };
-      ctx.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `waiting: ${h.id} ${h.session} ${h.method} ${h.host}:${h.port} (answer with: paude approve ${h.id} [--scope once|session|project|global] [--deny])\n`);
-    }
-  });
+  let ids = records.map((r) => r.id);
+  const refresh = setInterval(() => void listSessionRecords(paths.sessionsDir).then((listed) => (ids = listed.records.map((r) => r.id)), () => undefined), 1000);
+  refresh.unref();
+  const watch = watchHeldRequests(
+    paths.sessionsDir,
+    () => ids,
+    (held) => {
+      for (const h of held) {
+        if (seen.has(h.id)) continue;
+        seen.add(h.id);
+        const line = { ...h, since: new Date(h.since).toISOString() };
+        ctx.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `waiting: ${h.id} ${h.session} ${h.method} ${h.host}:${h.port} (answer with: paude approve ${h.id} [--scope once|session|project|global] [--deny])\n`);
+      }
+    },
+    { everywhere: paths.watchersDir },
+  );
   await watch.ready;
-  ctx.stderr.write(`watching ${records.length} session${records.length > 1 ? 's' : ''} for held requests; Ctrl-C to stop\n`);
+  const now = records.length === 0 ? '' : `${records.length} session${records.length > 1 ? 's' : ''} and `;
+  ctx.stderr.write(`watching ${now}every session that starts for held requests; Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(refresh);
   await watch.stop();
 }
 

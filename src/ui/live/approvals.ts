@@ -11,8 +11,13 @@ import type { LiveContext } from './context.js';
 export function liveApprovals(ctx: LiveContext): Pick<DashboardServices, 'followApprovals' | 'decide'> {
   return {
     followApprovals(sessions, onChange) {
-      const watch = watchHeldRequests(ctx.resolved.paths.sessionsDir, sessions, (held) =>
-        onChange(held.map((h) => ({ session: h.session, id: h.id, host: h.host, port: h.port, method: h.method, since: h.since }))),
+      // Present everywhere: a session started while the dashboard is open holds its first
+      // request until the dashboard lists it (within a second), instead of refusing it.
+      const watch = watchHeldRequests(
+        ctx.resolved.paths.sessionsDir,
+        sessions,
+        (held) => onChange(held.map((h) => ({ session: h.session, id: h.id, host: h.host, port: h.port, method: h.method, since: h.since }))),
+        { everywhere: ctx.resolved.paths.watchersDir },
       );
       return () => void watch.stop();
     },
