@@ -17,14 +17,15 @@ import { p4ProxyLatency } from './p4-proxy-latency.js';
 import { p2Attach } from './p2-attach.js';
 import { p6CliColdStart } from './p6-cli-cold-start.js';
 import { p7PolicyReload } from './p7-policy-reload.js';
+import { p8ColdFirstRun } from './p8-cold-first-run.js';
 import { p5Dashboard } from './p5-dashboard.js';
 import { scaling } from './scaling.js';
 import { renderTable, type Row } from './table.js';
 
 // Engine-free ones first; P1 before the network sandbox is up, so nothing else runs beside it.
-const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, p5Dashboard, p1WarmStart, p1bFirstScreen, p2Attach, p4ProxyLatency, p7PolicyReload, scaling];
+const BENCHMARKS: Benchmark[] = [p6CliColdStart, eventsThroughput, p5Dashboard, p1WarmStart, p1bFirstScreen, p2Attach, p4ProxyLatency, p7PolicyReload, p8ColdFirstRun, scaling];
 // What each needs built; P6 only asks an engine for its sessions.
-const NEEDS = { engine: ['p6'], proxy: ['p1', 'p1b', 'p2', 'p4', 'p7', 'scaling'], agent: ['p1', 'p1b', 'p2', 'scaling'], rootless: ['p1'] };
+const NEEDS = { engine: ['p6'], proxy: ['p1', 'p1b', 'p2', 'p4', 'p7', 'p8', 'scaling'], agent: ['p1', 'p1b', 'p2', 'p8', 'scaling'], rootless: ['p1'] };
 
 async function main(argv: string[]): Promise<number> {
   const smoke = argv.includes('--smoke');
