@@ -60,6 +60,11 @@ export function describeEngines(title: string, body: (engine: EngineHandle) => v
  */
 export function describeOneEngine(title: string, body: (engine: EngineHandle) => void, prefer: readonly EngineName[] = ['docker', 'podman']): void {
   const engines = inject('engines');
+  // npm test runs each engine's suites in a vitest of its own, and names the one that runs
+  // these (PAUDE_TEST_ONE_ENGINE): the other does not define them at all.
+  const pinned = process.env.PAUDE_TEST_ONE_ENGINE;
+  if (pinned && !engines.some((e) => e.name === pinned)) return;
+  if (pinned) prefer = [pinned as EngineName];
   const chosen = prefer.map((name) => engines.find((e) => e.name === name && e.available)).find((e) => e !== undefined);
   if (!chosen) return describeEngines(title, body);
   describeOn(`${title} [${chosen.name}]`, chosen, body);
