@@ -79,7 +79,9 @@ set +m
 trap '[ -z "$beside_pid" ] || kill -- "-$beside_pid" 2>/dev/null' EXIT
 say "set up in ${SECONDS} s; the suites start"
 status=0
-PAUDE_TEST_ENGINES=podman npx vitest run "$@" || status=$?
+# --passWithNoTests: here the files of those one-engine suites define no test (they run in the
+# Docker run, which has no such flag: any other empty file fails there).
+PAUDE_TEST_ENGINES=podman npx vitest run --passWithNoTests "$@" || status=$?
 say "the unit and rootful Podman suites ended at ${SECONDS} s"
 beside_status=0
 wait "$beside_pid" || beside_status=$?
