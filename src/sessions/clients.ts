@@ -37,6 +37,17 @@ export async function reapClients(backend: SessionBackend, id: string, sessionDi
   return reaped;
 }
 
+/** How many terminals (and read-only screens) on this host hold a lease whose paude is alive. */
+export async function liveLeases(sessionDir: string): Promise<number> {
+  const names = await readdir(join(sessionDir, 'clients')).catch(() => [] as string[]);
+  let live = 0;
+  for (const name of names) {
+    const token = /^([a-f0-9]{16})\.pid$/.exec(name)?.[1];
+    if (token && (await liveOwner(sessionDir, `clients/${token}`)) !== undefined) live++;
+  }
+  return live;
+}
+
 /** Detaches the tmux client that attached under this token (a no-op when it is gone). */
 export async function detachClient(backend: SessionBackend, id: string, token: string): Promise<void> {
   const script = 'c=/tmp/paude-session/clients/$1; if [ -f "$c" ]; then tmux detach-client -t "$(cat "$c")" 2>/dev/null; rm -f "$c"; fi';

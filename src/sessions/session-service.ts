@@ -18,7 +18,7 @@ import { SESSION_ID } from '../policy/squid-config.js';
 import { ProtectedPathGuard, quarantineDir } from '../workspace/protected-guard.js';
 import { noteQuarantined } from './quarantine-note.js';
 import { liveOwner } from './owner.js';
-import { reapClients } from './clients.js';
+import { liveLeases, reapClients } from './clients.js';
 import { readTokenTotals } from '../telemetry/relay.js';
 import type { TokenTotals } from '../telemetry/otlp-metrics.js';
 import { listSessionRecords, sessionDir, type SessionRecord } from './session-record.js';
@@ -193,7 +193,11 @@ export class SessionService {
       view.detail = 'its proxy is not running: the agent has no network';
     } else if (record?.tmux) {
       if (withClients) await reapClients(backend, s.id, dir);
-      const clients = withClients ? await attachedClients(backend, s.id) : undefined;
+      // Every terminal attached from this host holds a lease first: with none alive, nothing is
+      // attached, and the exec that asks tmux (about 0.8 s per session on Podman with 50 running,
+      // 42 s for the list) is left out. A remote engine's sessions may have terminals elsewhere.
+      const asked = withClients && (backend.remote || (await liveLeases(dir)) > 0);
+      const clients = asked ? await attachedClients(backend, s.id) : withClients ? 0 : undefined;
       if (clients !== undefined) view.clients = clients;
       view.status = clients ? 'attached' : 'detached';
     } else view.status = 'running';
